@@ -1,0 +1,7 @@
+"""Allow ``python -m licaudit``."""
+
+from __future__ import annotations
+
+from licaudit.cli import main
+
+main()
