@@ -1,0 +1,365 @@
+"""From input files to canonical events, with every rejected row counted (SPEC 1).
+
+Each file is read as text columns (``licaudit.readers``), its columns mapped to
+the canonical ones (``licaudit.columns``), its timestamps parsed
+(``licaudit.timeparse``) and its values normalized. A row is used, or rejected
+with the first reason that applies: ``malformed``, ``missing_ts``,
+``unparseable_ts``, ``unparseable_end``, ``out_of_range``, ``end_before_ts``.
+Every run reconciles: ``rows_read = rows_used + rows_rejected``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from licaudit.columns import ColumnMapping, Match, map_columns
+from licaudit.errors import ConfigError
+from licaudit.readers import ROW, RawTable, discover, read_table
+from licaudit.timeparse import DateOrder, decide_date_order, parse_time
+
+REASONS = (
+    "malformed",
+    "missing_ts",
+    "unparseable_ts",
+    "unparseable_end",
+    "out_of_range",
+    "end_before_ts",
+)
+ANONYMOUS_USERS = ("", "-", "anonymous", "guest")
+FALSE_WORDS = ("false", "0", "no", "n", "f", "non")
+TRUE_WORDS = ("true", "1", "yes", "y", "t", "oui")
+
+EVENT_SCHEMA: dict[str, pl.DataType] = {
+    "ts": pl.Datetime("us", "UTC"),
+    "end": pl.Datetime("us", "UTC"),
+    "user": pl.String(),
+    "anonymous": pl.Boolean(),
+    "method": pl.String(),
+    "product": pl.String(),
+    "session": pl.String(),
+    "device": pl.String(),
+}
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "row": pl.Int64(),
+    "reason": pl.String(),
+    "raw": pl.String(),
+}
+_DATE_ONLY = r"^\s*(\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})\s*$"
+_TIME_ONLY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*$"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to read: timezone of naive times, slash-date order, user case, column overrides."""
+
+    input_timezone: str = "UTC"
+    date_order: DateOrder | None = None
+    case_sensitive_users: bool = False
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    recursive: bool = False
+
+
+@dataclass
+class FileReport:
+    """What was found in one file, for ``inspect`` and the report header."""
+
+    path: Path
+    format: str
+    compressed: bool
+    encoding: str | None
+    delimiter: str | None
+    columns: list[str]
+    mapping: ColumnMapping
+    date_order: DateOrder
+    combined_date_time: bool
+    rows_read: int = 0
+    rows_rejected: int = 0
+
+
+@dataclass
+class Ingested:
+    """The used events, the rejected rows, and what each file held."""
+
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    files: list[FileReport]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejects.height
+
+    @property
+    def rows_used(self) -> int:
+        return self.events.height
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_used + self.rows_rejected
+
+    @property
+    def rejects_by_reason(self) -> dict[str, int]:
+        counts = dict(self.rejects.group_by("reason").len().iter_rows())
+        return {reason: int(counts[reason]) for reason in REASONS if reason in counts}
+
+
+def _text(match: Match | None) -> pl.Expr | None:
+    return None if match is None else pl.col(f"c{match.index}")
+
+
+def _is_all(frame: pl.DataFrame, column: str, pattern: str) -> bool:
+    values = frame.get_column(column)
+    if values.dtype != pl.String:
+        return False
+    values = values.drop_nulls()
+    return values.len() > 0 and bool(values.str.contains(pattern).all())
+
+
+def _combined_date_time(table: RawTable, frame: pl.DataFrame, mapping: ColumnMapping) -> bool:
+    """W3C/IIS logs: a `date` column of dates only and a `time` column of times of day only."""
+    if mapping.date_time_pair is None:
+        return False
+    date, time = mapping.date_time_pair
+    date_col, time_col = f"c{date.index}", f"c{time.index}"
+    dtypes = frame.schema
+    if dtypes[date_col] == pl.Date and dtypes[time_col] == pl.Time:
+        return True
+    return _is_all(frame, date_col, _DATE_ONLY) and _is_all(frame, time_col, _TIME_ONLY)
+
+
+def _time_source(
+    frame: pl.DataFrame, mapping: ColumnMapping, combined: bool
+) -> tuple[pl.Expr | None, pl.DataType]:
+    if combined:
+        assert mapping.date_time_pair is not None
+        date, time = mapping.date_time_pair
+        joined = pl.concat_str(
+            [pl.col(f"c{date.index}").cast(pl.String), pl.col(f"c{time.index}").cast(pl.String)],
+            separator=" ",
+        )
+        return joined, pl.String()
+    match = mapping.chosen.get("ts")
+    if match is None:
+        return None, pl.String()
+    return pl.col(f"c{match.index}"), frame.schema[f"c{match.index}"]
+
+
+def _date_order(
+    frame: pl.DataFrame, sources: Sequence[pl.Expr], options: IngestOptions
+) -> DateOrder:
+    if options.date_order is not None:
+        return options.date_order
+    if not sources:
+        return "dmy"
+    values = frame.select(
+        pl.concat([source.cast(pl.String) for source in sources]).alias("value")
+    ).get_column("value")
+    return decide_date_order(values)
+
+
+def _words(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+
+
+def _normalize(
+    table: RawTable, frame: pl.DataFrame, options: IngestOptions
+) -> tuple[pl.DataFrame, FileReport]:
+    mapping = map_columns(table.columns, options.column_map)
+    combined = _combined_date_time(table, frame, mapping)
+    ts_source, ts_dtype = _time_source(frame, mapping, combined)
+    end_match = mapping.chosen.get("end")
+    # Slash-date order is decided per file, over its ts and end texts together.
+    time_texts: list[tuple[pl.Expr | None, pl.DataType]] = [(ts_source, ts_dtype)]
+    if end_match is not None and end_match.reading == "value":
+        end_column = f"c{end_match.index}"
+        time_texts.append((pl.col(end_column), frame.schema[end_column]))
+    order_sources = [expr for expr, dtype in time_texts if expr is not None and dtype == pl.String]
+    date_order = _date_order(frame, order_sources, options)
+
+    tz = options.input_timezone
+    if ts_source is None:
+        ts, ts_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit("missing")
+    else:
+        ts, ts_problem = parse_time(ts_source, ts_dtype, input_tz=tz, date_order=date_order)
+
+    end, end_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(None, pl.String)
+    if end_match is not None:
+        column = f"c{end_match.index}"
+        if end_match.reading == "value":
+            end, end_problem = parse_time(
+                pl.col(column), frame.schema[column], input_tz=tz, date_order=date_order
+            )
+            end_problem = pl.when(end_problem != "missing").then(end_problem)
+        else:
+            end, end_problem = _end_from_duration(
+                pl.col(column), ts, 60 if end_match.reading == "minutes" else 1
+            )
+
+    reason = (
+        pl.when(ts_problem == "missing")
+        .then(pl.lit("missing_ts"))
+        .when(ts_problem == "unparseable")
+        .then(pl.lit("unparseable_ts"))
+        .when(end_problem == "unparseable")
+        .then(pl.lit("unparseable_end"))
+        .when((ts_problem == "out_of_range") | (end_problem == "out_of_range"))
+        .then(pl.lit("out_of_range"))
+        .when(end < ts)
+        .then(pl.lit("end_before_ts"))
+        .otherwise(pl.lit(None, pl.String))
+    )
+    normalized = frame.select(
+        pl.col(ROW),
+        reason.alias("reason"),
+        ts.alias("ts"),
+        end.alias("end"),
+        *_identity_columns(mapping, options),
+    )
+    report = FileReport(
+        path=table.path,
+        format=table.format,
+        compressed=table.compressed,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        columns=table.columns,
+        mapping=mapping,
+        date_order=date_order,
+        combined_date_time=combined,
+    )
+    return normalized, report
+
+
+def _end_from_duration(duration: pl.Expr, ts: pl.Expr, unit_seconds: int) -> tuple[pl.Expr, pl.Expr]:
+    """``end = ts + duration``; a duration that is not a number makes ``unparseable_end``."""
+    text = duration.cast(pl.String).str.strip_chars()
+    seconds = text.cast(pl.Float64, strict=False) * unit_seconds
+    micros = (seconds * 1_000_000).round(0)
+    # Out-of-range durations would overflow the i64 microseconds of a Datetime.
+    sane = micros.abs() < 4e18
+    end = pl.when(sane).then(ts + pl.duration(microseconds=micros.cast(pl.Int64, strict=False)))
+    low = pl.lit(1990, pl.Int32)
+    in_range = end.dt.year().is_between(low, pl.lit(2099, pl.Int32))
+    problem = (
+        pl.when(text.is_null() | (text == ""))
+        .then(pl.lit(None, pl.String))
+        .when(seconds.is_null() | seconds.is_nan())
+        .then(pl.lit("unparseable"))
+        .when(~sane | ~in_range)
+        .then(pl.lit("out_of_range"))
+    )
+    return end, problem
+
+
+def _identity_columns(mapping: ColumnMapping, options: IngestOptions) -> list[pl.Expr]:
+    def source(name: str) -> pl.Expr:
+        match = mapping.chosen.get(name)
+        return pl.lit(None, pl.String) if match is None else pl.col(f"c{match.index}").cast(pl.String)
+
+    user_raw = source("user").str.strip_chars()
+    user_folded = user_raw.str.to_lowercase()
+    user = user_raw if options.case_sensitive_users else user_folded
+    anonymous = user_folded.is_null() | user_folded.is_in(ANONYMOUS_USERS)
+    auth = mapping.chosen.get("authenticated")
+    if auth is not None:
+        word = _words(pl.col(f"c{auth.index}"))
+        refused_words = TRUE_WORDS if auth.reading == "inverted" else FALSE_WORDS
+        anonymous = anonymous | word.is_in(refused_words).fill_null(False)
+
+    def label(name: str, default: str) -> pl.Expr:
+        value = source(name).str.strip_chars().str.to_lowercase()
+        return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
+
+    def as_written(name: str) -> pl.Expr:
+        value = source(name)
+        return pl.when(value == "").then(pl.lit(None, pl.String)).otherwise(value)
+
+    return [
+        pl.when(user == "").then(pl.lit(None, pl.String)).otherwise(user).alias("user"),
+        anonymous.alias("anonymous"),
+        label("method", "unknown").alias("method"),
+        label("product", "default").alias("product"),
+        as_written("session").alias("session"),
+        as_written("device").alias("device"),
+    ]
+
+
+def _check_map(tables: Sequence[RawTable], column_map: Mapping[str, str]) -> None:
+    for canonical, column in column_map.items():
+        wanted = column.strip().lower()
+        if not any(wanted in (name.strip().lower() for name in t.columns) for t in tables):
+            seen = sorted({name for t in tables for name in t.columns})
+            raise ConfigError(
+                f"`--map {canonical}={column}` names a column the input does not have.",
+                f"columns found: {', '.join(seen) or 'none'}.",
+            )
+
+
+def ingest(
+    paths: Sequence[Path],
+    options: IngestOptions,
+    on_file: Callable[[Path, int, int], None] | None = None,
+) -> Ingested:
+    """Read every input file into canonical events and counted rejects."""
+    files = discover(paths, options.recursive)
+    tables: list[RawTable] = []
+    for done, path in enumerate(files, 1):
+        tables.append(read_table(path, options.encoding))
+        if on_file is not None:
+            on_file(path, done, len(files))
+    _check_map(tables, options.column_map)
+    events: list[pl.DataFrame] = []
+    rejects: list[pl.DataFrame] = []
+    reports: list[FileReport] = []
+    warnings: list[str] = []
+    for table in tables:
+        frame = table.frame.collect()
+        normalized, report = _normalize(table, frame, options)
+        rejected = normalized.filter(pl.col("reason").is_not_null())
+        events.append(normalized.filter(pl.col("reason").is_null()).select(list(EVENT_SCHEMA)))
+        raw = (
+            frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode()))
+            .select(pl.col(ROW), table.raw_text().alias("raw"))
+        )
+        file_rejects = pl.concat(
+            [
+                table.malformed.select(
+                    pl.col(ROW).alias("row"), pl.lit("malformed").alias("reason"), "raw"
+                ),
+                rejected.join(raw, on=ROW, how="left").select(
+                    pl.col(ROW).alias("row"), "reason", "raw"
+                ),
+            ]
+        ).sort("row")
+        rejects.append(
+            file_rejects.select(pl.lit(str(table.path)).alias("source"), "row", "reason", "raw")
+        )
+        report.rows_read = frame.height + table.malformed.height
+        report.rows_rejected = file_rejects.height
+        reports.append(report)
+        warnings.extend(_file_warnings(table, report))
+    return Ingested(
+        events=pl.concat(events).cast(EVENT_SCHEMA) if events else pl.DataFrame(schema=EVENT_SCHEMA),
+        rejects=pl.concat(rejects).cast(REJECT_SCHEMA) if rejects else pl.DataFrame(schema=REJECT_SCHEMA),
+        files=reports,
+        warnings=warnings,
+    )
+
+
+def _file_warnings(table: RawTable, report: FileReport) -> list[str]:
+    if table.empty:
+        return [f"{table.path} is empty: it adds no rows."]
+    if report.rows_read == 0:
+        return [f"{table.path} has a header but no rows."]
+    if "ts" not in report.mapping.chosen and not report.combined_date_time:
+        columns = ", ".join(table.columns) or "none"
+        return [
+            f"{table.path} has no timestamp column (columns: {columns}); its rows are "
+            "rejected as missing_ts. Hint: name it with --map ts=COLUMN."
+        ]
+    return []

@@ -1,0 +1,412 @@
+"""Reading input files into raw tables of text, before any licence meaning (SPEC 1.1, 1.4).
+
+A file's format is decided by its content first (gzip and Parquet magic bytes),
+then by its name. Text is decoded as UTF-8 (a BOM dropped), UTF-16 with a BOM, or,
+when it is not valid UTF-8, Windows-1252 with Latin-1 for the five bytes
+Windows-1252 leaves undefined. A CSV record with the wrong number of fields, a
+field holding a NUL byte, and a JSON line that does not parse or is not an object
+are ``malformed``: counted and kept for the rejects file, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from licaudit.errors import ConfigError, DataError
+
+Format = Literal["csv", "jsonl", "parquet"]
+
+TEXT_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+DELIMITERS = (",", ";", "\t", "|")
+ROW = "__row"
+"""Internal column: the 1-based record number of a row in its file (header not counted)."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
+
+
+def _latin1_for_undefined(error: UnicodeError) -> tuple[str, int]:
+    # Windows-1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined; Latin-1 maps every byte.
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("licaudit-latin1", _latin1_for_undefined)
+
+
+@dataclass
+class RawTable:
+    """One file as text columns ``c0..cN`` plus ``__row``, with what was detected about it."""
+
+    path: Path
+    format: Format
+    compressed: bool
+    columns: list[str]
+    frame: pl.LazyFrame
+    encoding: str | None = None
+    delimiter: str | None = None
+    malformed: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={ROW: pl.Int64, "raw": pl.String})
+    )
+    empty: bool = False
+
+    @property
+    def internal_names(self) -> list[str]:
+        return [f"c{index}" for index in range(len(self.columns))]
+
+    def raw_text(self) -> pl.Expr:
+        """The record as read, for the rejects file."""
+        names = self.internal_names
+        if self.format == "jsonl":
+            return pl.col("__line")
+        if self.format == "parquet":
+            return pl.struct(
+                [
+                    pl.col(name).cast(pl.String).alias(column)
+                    for name, column in zip(names, self.columns, strict=True)
+                ]
+            ).struct.json_encode()
+        return pl.concat_str(
+            [pl.col(name).fill_null("") for name in names], separator=self.delimiter or ","
+        )
+
+
+def is_supported(path: Path) -> bool:
+    """Whether a file in a folder is an input licaudit reads (by name)."""
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    if not suffixes:
+        return False
+    return suffixes[-1] in TEXT_SUFFIXES or suffixes[-1] in PARQUET_SUFFIXES
+
+
+def discover(paths: Iterable[Path], recursive: bool = False) -> list[Path]:
+    """The input files named by ``paths``: files as given, folders expanded (sorted)."""
+    found: list[Path] = []
+    for path in paths:
+        try:
+            if path.is_dir():
+                pattern = "**/*" if recursive else "*"
+                files = sorted(
+                    candidate
+                    for candidate in path.glob(pattern)
+                    if candidate.is_file()
+                    and not candidate.name.startswith(".")
+                    and is_supported(candidate)
+                )
+                if not files:
+                    where = "anywhere below it" if recursive else "at its top level"
+                    raise DataError(
+                        f"Folder {path} has no supported file {where}.",
+                        "licaudit reads .csv, .tsv, .txt, .jsonl, .ndjson, .parquet "
+                        "(text formats also as .gz)"
+                        + ("" if recursive else "; add --recursive to read subfolders")
+                        + ".",
+                    )
+                found.extend(files)
+            elif path.is_file():
+                found.append(path)
+            else:
+                raise DataError(
+                    f"Input {path} does not exist.", "check the path, or quote it if it has spaces."
+                )
+        except OSError as error:  # symlink loops, permissions
+            raise DataError(f"Input {path} cannot be read: {error.strerror or error}.") from None
+    return found
+
+
+def _read_bytes(path: Path) -> tuple[bytes, bool]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"File {path} cannot be read: {error.strerror or error}.") from None
+    if data[:2] != _GZIP_MAGIC:
+        return data, False
+    try:
+        return gzip.decompress(data), True
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(
+            f"File {path} is a truncated or corrupt gzip file ({error}).",
+            "download or export it again.",
+        ) from None
+
+
+def _inner_suffix(path: Path) -> str:
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def decode_text(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    """Decode a text file; return the text and the encoding's name as shown to the user."""
+    if encoding:
+        try:
+            return data.decode(encoding).removeprefix("\ufeff"), encoding
+        except LookupError:
+            raise ConfigError(
+                f"Unknown encoding `--encoding` = {encoding!r}.",
+                "use e.g. utf-8, utf-16, cp1252 or latin-1.",
+            ) from None
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"File {path} cannot be decoded as {encoding} (byte {error.start}).",
+                "leave out --encoding to let licaudit detect it.",
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise DataError(
+                f"File {path} starts like UTF-16 but cannot be decoded.",
+                "export it again as UTF-8, or give --encoding.",
+            ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="licaudit-latin1"), "windows-1252"
+
+
+def _looks_binary(text: str) -> bool:
+    head = text[:4096]
+    first_line = head.split("\n", 1)[0]
+    if "\x00" in first_line:
+        return True
+    controls = sum(1 for char in head if char < " " and char not in "\t\r\n")
+    return bool(head) and controls / len(head) > 0.05
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter among , ; tab | that splits the header most consistently with the rows."""
+    lines = sample.splitlines()
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line of a sample may be cut short
+    lines = lines[:200]
+    best, best_score = ",", (0.0, 1)
+    for delimiter in DELIMITERS:
+        records = list(csv.reader(lines, delimiter=delimiter))
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        body = records[1:]
+        consistency = sum(len(record) == width for record in body) / len(body) if body else 1.0
+        score = (consistency, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_table(path: Path, text: str, encoding: str, compressed: bool) -> RawTable:
+    delimiter = sniff_delimiter(text[:65536])
+    header_line = next(csv.reader(io.StringIO(text[:65536]), delimiter=delimiter), [])
+    columns = [name.strip() for name in header_line]
+    names = [f"c{index}" for index in range(len(columns))]
+    invalid: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        invalid.clear()
+        return pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(
+                use_threads=threads, column_names=names, skip_rows=1, block_size=1 << 24
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names},
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+
+    try:
+        table = read(threads=True)
+        if any(number is None for number, _ in invalid):
+            # Threaded reads do not know record numbers; the rejects file needs them.
+            table = read(threads=False)
+    except (pa.ArrowInvalid, pa.ArrowException) as error:
+        raise DataError(f"File {path} cannot be read as CSV: {error}.") from None
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    # pyarrow numbers records from 1 counting the header; ours count data records only.
+    bad_rows = sorted((number or 0) - 1 for number, _ in invalid)
+    total = frame.height + len(bad_rows)
+    row_numbers = pl.int_range(1, total + 1, dtype=pl.Int64, eager=True)
+    kept = row_numbers.filter(~row_numbers.is_in(bad_rows)) if bad_rows else row_numbers
+    frame = frame.with_columns(kept.alias(ROW))
+    malformed = pl.DataFrame(
+        {ROW: bad_rows, "raw": [raw for _, raw in sorted(invalid, key=lambda item: item[0] or 0)]},
+        schema={ROW: pl.Int64, "raw": pl.String},
+    )
+    if names:
+        # A field holding a NUL byte is malformed (SPEC 1.4), like a record of the wrong width.
+        has_nul = pl.any_horizontal(
+            [pl.col(name).str.contains("\x00", literal=True) for name in names]
+        )
+        nul_rows = frame.filter(has_nul.fill_null(False))
+        if nul_rows.height:
+            frame = frame.filter(~has_nul.fill_null(False))
+            joined = pl.concat_str(
+                [pl.col(name).fill_null("") for name in names], separator=delimiter
+            )
+            malformed = pl.concat([malformed, nul_rows.select(ROW, raw=joined)]).sort(ROW)
+    return RawTable(
+        path=path,
+        format="csv",
+        compressed=compressed,
+        columns=columns,
+        frame=frame.lazy(),
+        encoding=encoding,
+        delimiter=delimiter,
+        malformed=malformed,
+    )
+
+
+def _json_value(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        spelled = repr(value)
+        # Exponent notation would not read back as an epoch number: spell it out.
+        return format(Decimal(spelled), "f") if "e" in spelled or "E" in spelled else spelled
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _jsonl_table(path: Path, text: str, encoding: str, compressed: bool) -> RawTable:
+    columns: dict[str, list[str | None]] = {}
+    rows: list[int] = []
+    lines: list[str] = []
+    bad_rows: list[int] = []
+    bad_lines: list[str] = []
+    count = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or "\x00" in line:
+            bad_rows.append(number)
+            bad_lines.append(line)
+            continue
+        for key, value in record.items():
+            values = columns.get(key)
+            if values is None:
+                values = columns[key] = [None] * count
+            values.append(_json_value(value))
+        count += 1
+        for values in columns.values():
+            if len(values) < count:
+                values.append(None)
+        rows.append(number)
+        lines.append(line)
+    names = list(columns)
+    frame = pl.DataFrame(
+        {f"c{index}": columns[name] for index, name in enumerate(names)}
+        | {ROW: rows, "__line": lines},
+        schema={f"c{index}": pl.String for index in range(len(names))}
+        | {ROW: pl.Int64, "__line": pl.String},
+    )
+    malformed = pl.DataFrame(
+        {ROW: bad_rows, "raw": bad_lines}, schema={ROW: pl.Int64, "raw": pl.String}
+    )
+    return RawTable(
+        path=path,
+        format="jsonl",
+        compressed=compressed,
+        columns=names,
+        frame=frame.lazy(),
+        encoding=encoding,
+        malformed=malformed,
+    )
+
+
+def _parquet_table(path: Path, data: bytes | None, compressed: bool) -> RawTable:
+    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else path
+    try:
+        schema = pq.ParquetFile(source).schema_arrow
+        frame = pl.read_parquet(io.BytesIO(data) if data is not None else path)
+    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as error:
+        raise DataError(
+            f"File {path} is a truncated or corrupt Parquet file ({error}).",
+            "export it again.",
+        ) from None
+    columns = list(schema.names)
+    frame = frame.rename({old: f"c{index}" for index, old in enumerate(frame.columns)})
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return RawTable(
+        path=path, format="parquet", compressed=compressed, columns=columns, frame=frame.lazy()
+    )
+
+
+def read_table(path: Path, encoding: str | None = None) -> RawTable:
+    """Read one file into a RawTable; a file that cannot be read at all is a DataError."""
+    if not path.is_file():
+        raise DataError(f"Input {path} does not exist or is not a file.")
+    suffix = _inner_suffix(path)
+    if suffix in PARQUET_SUFFIXES and path.suffix.lower() != ".gz":
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+        if magic == _PARQUET_MAGIC:
+            return _parquet_table(path, None, False)
+    data, compressed = _read_bytes(path)
+    if data[:4] == _PARQUET_MAGIC:
+        return _parquet_table(path, data, compressed)
+    if suffix in PARQUET_SUFFIXES:
+        raise DataError(
+            f"File {path} is named like Parquet but is not a Parquet file.",
+            "export it again, or rename it after its real format.",
+        )
+    text, detected = decode_text(data, path, encoding)
+    if _looks_binary(text):
+        raise DataError(
+            f"File {path} does not look like a text file (CSV or JSON Lines): it holds binary data.",
+            "check that this is the export you meant; licaudit reads CSV, JSON Lines and Parquet.",
+        )
+    if not text.strip():
+        frame = pl.DataFrame(schema={ROW: pl.Int64}).lazy()
+        kind: Format = "jsonl" if TEXT_SUFFIXES.get(suffix) == "jsonl" else "csv"
+        return RawTable(path, kind, compressed, [], frame, encoding=detected, empty=True)
+    if TEXT_SUFFIXES.get(suffix) == "jsonl" or (
+        suffix not in TEXT_SUFFIXES and text.lstrip().startswith("{")
+    ):
+        return _jsonl_table(path, text, detected, compressed)
+    return _csv_table(path, text, detected, compressed)
+
+
+ProgressCallback = Callable[[Path, int, int], None]
+"""Called after each file with (path, files done, files in all)."""

@@ -1,0 +1,111 @@
+"""CSV, JSON and Parquet output, written atomically, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+
+from licaudit.errors import ConfigError
+
+INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
+
+
+def guard_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix text cells a spreadsheet would run as a formula with ``'`` (SPEC 4)."""
+    pattern = "^[=+\\-@\t\r]"
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(pattern))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def as_text_friendly(frame: pl.DataFrame) -> pl.DataFrame:
+    """Timestamps as ISO 8601 UTC text and decimals as text, for CSV and JSON."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            columns.append(
+                pl.col(name).dt.convert_time_zone("UTC").dt.strftime(TIMESTAMP_FORMAT)
+                if dtype.time_zone
+                else pl.col(name).dt.strftime(TIMESTAMP_FORMAT)
+            )
+        elif isinstance(dtype, pl.Date):
+            columns.append(pl.col(name).dt.strftime("%Y-%m-%d"))
+        elif isinstance(dtype, pl.Decimal):
+            columns.append(pl.col(name).cast(pl.String))
+        elif isinstance(dtype, pl.Duration):
+            columns.append(pl.col(name).dt.total_seconds())
+    return frame.with_columns(columns) if columns else frame
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    guard_formulas(as_text_friendly(frame)).write_csv(buffer)
+    return buffer.getvalue()
+
+
+def parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as objects; cost as a number, timestamps as ISO 8601 UTC text."""
+    text_frame = frame.with_columns(
+        pl.col(name).cast(pl.Float64) for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)
+    )
+    text_frame = as_text_friendly(text_frame)
+    return [{key: _json_ready(value) for key, value in row.items()} for row in text_frame.iter_rows(named=True)]
+
+
+def json_bytes(document: Mapping[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write a file whole or not at all: a crash leaves no half-written output."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise ConfigError(
+            f"Cannot write {path}: folder {directory} does not exist.",
+            "create the folder first, or choose another --output path.",
+        )
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def emit(payload: bytes, output: Path | None, stdout: IO[bytes]) -> None:
+    """Send output to ``--output`` (atomically) or to standard output."""
+    if output is None or str(output) == "-":
+        stdout.write(payload)
+        stdout.flush()
+    else:
+        write_atomic(output, payload)

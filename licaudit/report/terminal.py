@@ -1,0 +1,147 @@
+"""The report and inspection as Rich tables, for a person at a terminal (SPEC 5).
+
+Layout of ``report``: the one-line reconciliation, then per contract the month
+summary (units, capacity, excess, cost), the days over capacity, and the model's
+details. Piped, the same tables come without colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from licaudit.audit import AuditResult, ContractResult
+from licaudit.ingest import FileReport, Ingested
+from licaudit.roster import Roster
+
+DETAIL_ROWS_SHOWN = 20
+
+
+def reconciliation_line(ingested: Ingested) -> str:
+    """``rows_read = rows_used + rows_rejected``, with the rejects by reason."""
+    line = (
+        f"rows read {ingested.rows_read:,} = used {ingested.rows_used:,}"
+        f" + rejected {ingested.rows_rejected:,}"
+    )
+    if ingested.rows_rejected:
+        reasons = ", ".join(f"{r} {n:,}" for r, n in ingested.rejects_by_reason.items())
+        line += f" ({reasons})"
+    return line
+
+
+def roster_line(roster: Roster) -> str:
+    return (
+        f"roster {roster.path}: rows read {roster.rows_read:,} = used {roster.rows_used:,}"
+        f" + rejected {roster.rows_rejected:,}"
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def frame_table(frame: pl.DataFrame, title: str | None = None, limit: int | None = None) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.iter_rows():
+        table.add_row(*(_cell(value) for value in row))
+    if limit is not None and frame.height > limit:
+        table.caption = f"{frame.height - limit:,} more rows: see --format csv --table ..."
+    return table
+
+
+def _contract_section(console: Console, result: ContractResult, currency: str) -> None:
+    contract = result.contract
+    scope = f", scope {contract.scope}" if contract.scope else ""
+    console.rule(f"[bold]{contract.name}[/] ({contract.model}{scope}, {contract.timezone})")
+    months = result.month_rows.select("scope", "period", "units", "capacity", "excess", "cost")
+    months = months.rename({"cost": f"cost ({currency})"})
+    console.print(frame_table(months, "Month summary"))
+    over = result.day_rows.filter(pl.col("excess") > 0).select(
+        "scope", "period", "units", "capacity", "excess"
+    )
+    if contract.capacity is None:
+        console.print("No capacity in this contract: nothing can be over it.")
+    elif over.is_empty():
+        console.print(f"No day over capacity ({contract.capacity:,}).")
+    else:
+        console.print(frame_table(over, f"Days over capacity ({over.height})"))
+    for name, detail in result.details.items():
+        if detail.is_empty():
+            console.print(f"{name.capitalize()}: none.")
+        else:
+            console.print(frame_table(detail, f"{name.capitalize()} ({detail.height:,})", DETAIL_ROWS_SHOWN))
+
+
+def render_report(
+    console: Console, audit: AuditResult, warnings: Sequence[str], roster: Roster | None
+) -> None:
+    console.print(reconciliation_line(audit.ingested))
+    if roster is not None:
+        console.print(roster_line(roster))
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    for result in audit.results:
+        _contract_section(console, result, audit.currency)
+
+
+def _mapping_rows(report: FileReport) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    if report.combined_date_time and report.mapping.date_time_pair is not None:
+        date, time = report.mapping.date_time_pair
+        rows.append(("ts", f"{date.name} + {time.name}", ""))
+    for canonical, match in report.mapping.chosen.items():
+        if canonical == "ts" and report.combined_date_time:
+            continue
+        how = {"seconds": " (duration, s)", "minutes": " (duration, min)", "inverted": " (inverted)"}
+        ignored = ", ".join(report.mapping.ignored.get(canonical, []))
+        rows.append((canonical, match.name + how.get(match.reading, ""), ignored))
+    return rows
+
+
+def render_inspection(console: Console, summary: dict[str, Any], ingested: Ingested) -> None:
+    files = Table(title="Files", title_justify="left")
+    for column in ("file", "format", "encoding", "delimiter", "date order", "rows", "rejected"):
+        files.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
+    for report in ingested.files:
+        fmt = report.format + (" (gzip)" if report.compressed else "")
+        delimiter = {"\t": "tab", None: ""}.get(report.delimiter, report.delimiter or "")
+        files.add_row(
+            str(report.path), fmt, report.encoding or "", delimiter, report.date_order,
+            f"{report.rows_read:,}", f"{report.rows_rejected:,}",
+        )  # fmt: skip
+    console.print(files)
+    for report in ingested.files:
+        mapping = Table(title=f"Columns of {report.path}", title_justify="left")
+        for column in ("canonical", "source column", "ignored"):
+            mapping.add_column(column)
+        for row in _mapping_rows(report):
+            mapping.add_row(*row)
+        unused = [c for c in report.columns if c not in _used_names(report)]
+        if unused:
+            mapping.caption = "not used: " + ", ".join(unused)
+        console.print(mapping)
+    console.print(reconciliation_line(ingested))
+    for key in ("first_event", "last_event", "users", "methods", "products"):
+        console.print(f"{key.replace('_', ' ')}: {summary[key]}")
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _used_names(report: FileReport) -> set[str]:
+    used = {match.name for match in report.mapping.chosen.values()}
+    for names in report.mapping.ignored.values():
+        used.update(names)
+    if report.mapping.date_time_pair is not None and report.combined_date_time:
+        used.update(match.name for match in report.mapping.date_time_pair)
+    return used

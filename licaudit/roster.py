@@ -1,0 +1,129 @@
+"""The roster: which accounts are marked active, and since when (SPEC 1.5).
+
+Rows ``ts, user, status[, product]``. A status reads as active
+(active/activated/enabled/true/1/yes/oui) or inactive
+(inactive/deactivated/disabled/deleted/false/0/no/non); any other status, and a
+bad ``ts``, rejects the row, counted apart from the events
+(``roster_rows_read = used + rejected``). A user's state holds from its row's
+``ts`` until that user's next row for that product; rows with the same ``ts``
+apply in file order, so ``seq`` keeps that order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from licaudit.columns import ALIASES, fold
+from licaudit.errors import DataError
+from licaudit.ingest import IngestOptions
+from licaudit.readers import ROW, read_table
+from licaudit.timeparse import decide_date_order, parse_time
+
+ACTIVE_WORDS = ("active", "activated", "enabled", "true", "1", "yes", "oui")
+INACTIVE_WORDS = ("inactive", "deactivated", "disabled", "deleted", "false", "0", "no", "non")
+STATUS_ALIASES = ("status", "state", "account_status", "active", "enabled")
+
+ROSTER_SCHEMA: dict[str, pl.DataType] = {
+    "ts": pl.Datetime("us", "UTC"),
+    "user": pl.String(),
+    "product": pl.String(),
+    "active": pl.Boolean(),
+    "seq": pl.Int64(),
+}
+
+
+@dataclass
+class Roster:
+    """Account states in file order, and the roster's own reconciliation."""
+
+    path: Path
+    states: pl.DataFrame
+    rejects: pl.DataFrame
+
+    @property
+    def rows_used(self) -> int:
+        return self.states.height
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.rejects.height
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows_used + self.rows_rejected
+
+
+def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
+    folded = [fold(name) for name in columns]
+    for alias in aliases:
+        if fold(alias) in folded:
+            return f"c{folded.index(fold(alias))}"
+    return None
+
+
+def read_roster(path: Path, options: IngestOptions) -> Roster:
+    """Read a roster file; one without a ts, user or status column is a DataError."""
+    table = read_table(path, options.encoding)
+    frame = table.frame.collect()
+    columns = table.columns
+    ts_col = _find(columns, tuple(alias for alias, _ in ALIASES["ts"]))
+    user_col = _find(columns, tuple(alias for alias, _ in ALIASES["user"]))
+    status_col = _find(columns, STATUS_ALIASES)
+    product_col = _find(columns, tuple(alias for alias, _ in ALIASES["product"]))
+    missing = [name for name, col in (("ts", ts_col), ("user", user_col), ("status", status_col)) if col is None]
+    if missing:
+        raise DataError(
+            f"Roster {path} has no {', '.join(missing)} column (columns: {', '.join(columns) or 'none'}).",
+            "a roster has columns ts, user, status and optionally product.",
+        )
+    assert ts_col is not None and user_col is not None and status_col is not None
+    dtype = frame.schema[ts_col]
+    order = options.date_order or (
+        decide_date_order(frame.get_column(ts_col)) if dtype == pl.String else "dmy"
+    )
+    ts, problem = parse_time(pl.col(ts_col), dtype, input_tz=options.input_timezone, date_order=order)
+    status = pl.col(status_col).cast(pl.String).str.strip_chars().str.to_lowercase()
+    user = pl.col(user_col).cast(pl.String).str.strip_chars()
+    if not options.case_sensitive_users:
+        user = user.str.to_lowercase()
+    product = (
+        pl.col(product_col).cast(pl.String).str.strip_chars().str.to_lowercase()
+        if product_col
+        else pl.lit(None, pl.String)
+    )
+    reason = (
+        pl.when(problem == "missing").then(pl.lit("missing_ts"))
+        .when(problem == "unparseable").then(pl.lit("unparseable_ts"))
+        .when(problem == "out_of_range").then(pl.lit("out_of_range"))
+        .when(user.is_null() | (user == "")).then(pl.lit("missing_user"))
+        .when(~status.is_in(ACTIVE_WORDS + INACTIVE_WORDS).fill_null(False))
+        .then(pl.lit("unknown_status"))
+    )  # fmt: skip
+    parsed = frame.select(
+        pl.col(ROW),
+        reason.alias("reason"),
+        ts.alias("ts"),
+        user.alias("user"),
+        pl.when(product.is_null() | (product == "")).then(pl.lit("default")).otherwise(product).alias("product"),
+        status.is_in(ACTIVE_WORDS).alias("active"),
+    )
+    states = parsed.filter(pl.col("reason").is_null()).select(
+        "ts", "user", "product", "active", seq=pl.col(ROW)
+    )
+    rejected = parsed.filter(pl.col("reason").is_not_null()).join(
+        frame.select(pl.col(ROW), table.raw_text().alias("raw")), on=ROW, how="left"
+    )
+    rejects = pl.concat(
+        [
+            table.malformed.select(pl.col(ROW).alias("row"), pl.lit("malformed").alias("reason"), "raw"),
+            rejected.select(pl.col(ROW).alias("row"), "reason", "raw"),
+        ]
+    ).sort("row")
+    return Roster(
+        path=path,
+        states=states.cast(ROSTER_SCHEMA),
+        rejects=rejects.select(pl.lit(str(path)).alias("source"), "row", "reason", "raw"),
+    )
