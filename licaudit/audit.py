@@ -23,17 +23,19 @@ from licaudit.periods import build_calendar, local_day
 Period = Literal["day", "month"]
 CENT = Decimal("0.01")
 COST_DTYPE = pl.Decimal(precision=38, scale=2)
-USAGE_SCHEMA: dict[str, pl.DataType] = {
-    "contract": pl.String(),
-    "model": pl.String(),
-    "scope": pl.String(),
-    "period": pl.String(),
-    "units": pl.Int64(),
-    "capacity": pl.Int64(),
-    "excess": pl.Int64(),
-    "cost": COST_DTYPE,
-    "currency": pl.String(),
-}
+USAGE_SCHEMA = pl.Schema(
+    {
+        "contract": pl.String(),
+        "model": pl.String(),
+        "scope": pl.String(),
+        "period": pl.String(),
+        "units": pl.Int64(),
+        "capacity": pl.Int64(),
+        "excess": pl.Int64(),
+        "cost": COST_DTYPE,
+        "currency": pl.String(),
+    }
+)
 
 
 @dataclass

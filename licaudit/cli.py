@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from licaudit import __version__
 from licaudit.audit import AuditResult, Period, run_audit
@@ -50,24 +51,24 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
     parquet = "parquet"
 
 
-class InspectFormat(str, Enum):
+class InspectFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class PeriodOption(str, Enum):
+class PeriodOption(StrEnum):
     day = "day"
     month = "month"
 
 
-class DateOrderOption(str, Enum):
+class DateOrderOption(StrEnum):
     dmy = "dmy"
     mdy = "mdy"
 
@@ -77,16 +78,20 @@ Paths = Annotated[
 ]
 ContractOpt = Annotated[
     Path | None,
-    typer.Option("--contract", "-c", help="Contract file (TOML). Default: licaudit.toml in a folder given."),
+    typer.Option(
+        "--contract", "-c", help="Contract file (TOML). Default: licaudit.toml in a folder given."
+    ),
 ]
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", help=f"Model of a command-line contract: {', '.join(MODELS)}.")
+    str | None,
+    typer.Option("--model", help=f"Model of a command-line contract: {', '.join(MODELS)}."),
 ]
 CapacityOpt = Annotated[
     int | None, typer.Option("--capacity", min=0, help="Contracted units of the --model contract.")
 ]
 TimezoneOpt = Annotated[
-    str | None, typer.Option("--timezone", help="Timezone of the --model contract (default Europe/Paris).")
+    str | None,
+    typer.Option("--timezone", help="Timezone of the --model contract (default Europe/Paris)."),
 ]
 InputTzOpt = Annotated[
     str | None,
@@ -94,7 +99,9 @@ InputTzOpt = Annotated[
 ]
 DateOrderOpt = Annotated[
     DateOrderOption | None,
-    typer.Option("--date-order", help="Force DD/MM/YYYY (dmy) or MM/DD/YYYY (mdy) for slash dates."),
+    typer.Option(
+        "--date-order", help="Force DD/MM/YYYY (dmy) or MM/DD/YYYY (mdy) for slash dates."
+    ),
 ]
 MapOpt = Annotated[
     list[str] | None,
@@ -112,12 +119,16 @@ RejectsOpt = Annotated[
 ]
 RatioOpt = Annotated[
     float,
-    typer.Option("--max-reject-ratio", min=0.0, max=1.0, help="Exit 3 when more rows are rejected."),
+    typer.Option(
+        "--max-reject-ratio", min=0.0, max=1.0, help="Exit 3 when more rows are rejected."
+    ),
 ]
 FromOpt = Annotated[
     str | None, typer.Option("--from", help="First reported day, YYYY-MM-DD (contract timezone).")
 ]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last reported day, YYYY-MM-DD, inclusive.")]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="Last reported day, YYYY-MM-DD, inclusive.")
+]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 
@@ -131,7 +142,7 @@ class Inputs:
 
 
 def _stderr() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
 def _stdout() -> Console:
@@ -151,19 +162,21 @@ def _errors_to_exit_codes(debug: bool) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         console = _stderr()
-        console.print(f"[bold red]Error:[/] {error.message}", markup=True, soft_wrap=True)
+        console.print(Text.assemble(("Error: ", "bold red"), error.message))
         if error.hint:
-            console.print(f"Hint: {error.hint}", markup=False, soft_wrap=True)
+            console.print(Text(f"Hint: {error.hint}"))
         raise typer.Exit(error.exit_code) from None
     except (typer.Exit, typer.Abort):
         raise
-    except Exception as error:  # noqa: BLE001 - the user must never see a traceback
+    except Exception as error:  # the user must never see a traceback
         if debug:
             traceback.print_exc()
         _stderr().print(
-            f"[bold red]Error:[/] licaudit failed unexpectedly: {type(error).__name__}: {error}\n"
-            "Hint: rerun with --debug and report the output.",
-            soft_wrap=True,
+            Text.assemble(
+                ("Error: ", "bold red"),
+                f"licaudit failed unexpectedly: {type(error).__name__}: {error}\n"
+                "Hint: rerun with --debug and report the output.",
+            )
         )
         raise typer.Exit(DataError.exit_code) from None
 
@@ -174,7 +187,9 @@ def _parse_day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ConfigError(f"`{option}` = {value!r} is not a date.", "write it as YYYY-MM-DD.") from None
+        raise ConfigError(
+            f"`{option}` = {value!r} is not a date.", "write it as YYYY-MM-DD."
+        ) from None
 
 
 def _settings(paths: list[Path], contract: Path | None) -> Settings | None:
@@ -242,12 +257,15 @@ def _read_inputs(
     if settings is None:
         if need_contract:
             raise ConfigError(
-                "No contract: no --contract file, no --model, and no licaudit.toml in the folders given.",
+                "No contract: no --contract file, no --model, and no licaudit.toml "
+                "in the folders given.",
                 "give --contract licaudit.toml, or --model daily-active --capacity 40.",
             )
         settings = Settings(contracts=())
     options = IngestOptions(
-        input_timezone=check_timezone(input_tz, "--input-tz", None) if input_tz else settings.input_timezone,
+        input_timezone=check_timezone(input_tz, "--input-tz", None)
+        if input_tz
+        else settings.input_timezone,
         date_order=date_order.value if date_order else None,
         case_sensitive_users=settings.case_sensitive_users,
         column_map=parse_map_option(column_map or []),
@@ -273,7 +291,7 @@ def _write_rejects(ingested: Ingested, rejects: Path | None) -> None:
 def _check_usable(ingested: Ingested) -> None:
     if ingested.rows_used == 0:
         raise DataError(
-            f"No usable rows: {reconciliation_line(ingested)}.",
+            " ".join([f"No usable rows: {reconciliation_line(ingested)}.", *ingested.warnings]),
             "run `licaudit inspect` on the same files to see the columns found and why rows were "
             "rejected; name the timestamp column with --map ts=COLUMN if it was not recognized.",
         )
@@ -283,7 +301,8 @@ def _check_reject_ratio(ingested: Ingested, limit: float) -> None:
     if ingested.rows_read and ingested.rows_rejected / ingested.rows_read > limit:
         raise DataError(
             f"{ingested.rows_rejected:,} of {ingested.rows_read:,} rows were rejected "
-            f"({ingested.rows_rejected / ingested.rows_read:.2%}), more than --max-reject-ratio {limit}.",
+            f"({ingested.rows_rejected / ingested.rows_read:.2%}), "
+            f"more than --max-reject-ratio {limit}.",
             "see why with --rejects rejects.csv, or raise --max-reject-ratio.",
         )
 
@@ -302,7 +321,9 @@ def _json_document(audit: AuditResult, period: Period, roster: Roster | None) ->
             "roster_rows_used": roster.rows_used,
             "roster_rows_rejected": roster.rows_rejected,
         }
-    document["tables"] = {name: json_rows(audit.table(name, period)) for name in audit.table_names()}
+    document["tables"] = {
+        name: json_rows(audit.table(name, period)) for name in audit.table_names()
+    }
     return document
 
 
@@ -330,10 +351,14 @@ def report(
     table: Annotated[
         str, typer.Option("--table", "-t", help="Table for csv/parquet: usage, refused, ...")
     ] = "usage",
-    period: Annotated[PeriodOption, typer.Option("--period", help="day or month rows.")] = PeriodOption.day,
+    period: Annotated[
+        PeriodOption, typer.Option("--period", help="day or month rows.")
+    ] = PeriodOption.day,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
     rejects: RejectsOpt = None,
     max_reject_ratio: RatioOpt = 0.01,
     fail_on_overage: Annotated[
@@ -354,14 +379,16 @@ def report(
         ingested = inputs.ingested
         _write_rejects(ingested, rejects)
         _check_usable(ingested)
-        audit = run_audit(ingested, inputs.settings.contracts, inputs.settings.currency, first, last)
+        audit = run_audit(
+            ingested, inputs.settings.contracts, inputs.settings.currency, first, last
+        )
         names = audit.table_names()
         if table not in names:
             raise ConfigError(
                 f"`--table` = {table!r} is not a table of this report.",
                 f"tables: {', '.join(names)}.",
             )
-        chosen = period.value
+        chosen: Period = "day" if period is PeriodOption.day else "month"
         if output_format is Format.table:
             if output is not None:
                 raise ConfigError(
@@ -374,7 +401,9 @@ def report(
             for warning in ingested.warnings:
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             if output_format is Format.parquet and output is None and sys.stdout.isatty():
-                raise ConfigError("Parquet is binary: it needs `--output FILE`.", "add --output usage.parquet.")
+                raise ConfigError(
+                    "Parquet is binary: it needs `--output FILE`.", "add --output usage.parquet."
+                )
             payload = {
                 Format.csv: lambda: csv_bytes(audit.table(table, chosen)),
                 Format.parquet: lambda: parquet_bytes(audit.table(table, chosen)),
@@ -403,7 +432,9 @@ def check(
     encoding: EncodingOpt = None,
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
-    period: Annotated[PeriodOption, typer.Option("--period", help="day or month.")] = PeriodOption.day,
+    period: Annotated[
+        PeriodOption, typer.Option("--period", help="day or month.")
+    ] = PeriodOption.day,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
     rejects: RejectsOpt = None,
@@ -425,7 +456,7 @@ def check(
         audit = run_audit(
             inputs.ingested, inputs.settings.contracts, inputs.settings.currency, first, last
         )
-        over = audit.overage(period.value)
+        over = audit.overage("day" if period is PeriodOption.day else "month")
         for row in over.iter_rows(named=True):
             typer.echo(
                 f"{row['contract']} {row['scope']} {row['period']}: {row['units']} units, "
@@ -437,9 +468,7 @@ def check(
 
 
 @app.command(
-    epilog="Examples:\n\n"
-    "  licaudit inspect export.csv\n\n"
-    "  licaudit inspect logs/ --format json"
+    epilog="Examples:\n\n  licaudit inspect export.csv\n\n  licaudit inspect logs/ --format json"
 )
 def inspect(
     paths: Paths,

@@ -13,7 +13,7 @@ _UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 
 
 def parse_duration(text: str | int | float) -> timedelta:
-    """Read ``"1h30m"``, ``"30d"``, ``"90"`` or ``90`` as a timedelta; ValueError when it is not one."""
+    """Read ``"1h30m"``, ``"30d"``, ``"90"`` or ``90`` as a timedelta; ValueError if not one."""
     if isinstance(text, bool):
         raise ValueError(f"{text!r} is not a duration")
     if isinstance(text, int | float):

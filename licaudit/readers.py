@@ -73,6 +73,8 @@ class RawTable:
     def raw_text(self) -> pl.Expr:
         """The record as read, for the rejects file."""
         names = self.internal_names
+        if not names:
+            return pl.lit("", pl.String)
         if self.format == "jsonl":
             return pl.col("__line")
         if self.format == "parquet":

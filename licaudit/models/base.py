@@ -1,4 +1,4 @@
-"""What every licence model is: a name, its contract options, and one function from frames to frames.
+"""What every licence model is: a name, its options, and one function from frames to frames.
 
 A model receives the used events already restricted to the contract's scope, the
 calendar of the report range in the contract's timezone, and the contract. It
