@@ -72,10 +72,15 @@ def _json_ready(value: Any) -> Any:
 def json_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as objects; cost as a number, timestamps as ISO 8601 UTC text."""
     text_frame = frame.with_columns(
-        pl.col(name).cast(pl.Float64) for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)
+        pl.col(name).cast(pl.Float64)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Decimal)
     )
     text_frame = as_text_friendly(text_frame)
-    return [{key: _json_ready(value) for key, value in row.items()} for row in text_frame.iter_rows(named=True)]
+    return [
+        {key: _json_ready(value) for key, value in row.items()}
+        for row in text_frame.iter_rows(named=True)
+    ]
 
 
 def json_bytes(document: Mapping[str, Any]) -> bytes:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.ingest import FileReport, Ingested
+from licaudit.report.files import as_text_friendly
 from licaudit.roster import Roster
 
 DETAIL_ROWS_SHOWN = 20
@@ -52,7 +53,7 @@ def frame_table(frame: pl.DataFrame, title: str | None = None, limit: int | None
     table = Table(title=title, title_justify="left", show_lines=False)
     for name, dtype in frame.schema.items():
         table.add_column(name, justify="right" if dtype.is_numeric() else "left")
-    shown = frame if limit is None else frame.head(limit)
+    shown = as_text_friendly(frame if limit is None else frame.head(limit))
     for row in shown.iter_rows():
         table.add_row(*(_cell(value) for value in row))
     if limit is not None and frame.height > limit:
@@ -80,7 +81,9 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
         if detail.is_empty():
             console.print(f"{name.capitalize()}: none.")
         else:
-            console.print(frame_table(detail, f"{name.capitalize()} ({detail.height:,})", DETAIL_ROWS_SHOWN))
+            console.print(
+                frame_table(detail, f"{name.capitalize()} ({detail.height:,})", DETAIL_ROWS_SHOWN)
+            )
 
 
 def render_report(
@@ -103,7 +106,11 @@ def _mapping_rows(report: FileReport) -> list[tuple[str, str, str]]:
     for canonical, match in report.mapping.chosen.items():
         if canonical == "ts" and report.combined_date_time:
             continue
-        how = {"seconds": " (duration, s)", "minutes": " (duration, min)", "inverted": " (inverted)"}
+        how = {
+            "seconds": " (duration, s)",
+            "minutes": " (duration, min)",
+            "inverted": " (inverted)",
+        }
         ignored = ", ".join(report.mapping.ignored.get(canonical, []))
         rows.append((canonical, match.name + how.get(match.reading, ""), ignored))
     return rows
