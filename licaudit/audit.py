@@ -99,7 +99,9 @@ def _finish(rows: pl.DataFrame, contract: Contract, currency: str, monthly: bool
         period="period",
         units="units",
         capacity=capacity,
-        excess=pl.max_horizontal(pl.col("units") - capacity, pl.lit(0, pl.Int64)),
+        # clip, not max_horizontal: max_horizontal skips nulls, and without capacity
+        # excess must stay empty rather than become 0 (SPEC 3, usage table).
+        excess=(pl.col("units") - capacity).clip(lower_bound=0),
     )
     costs = [cost(units, contract) if monthly else None for units in finished["units"]]
     # Month rows are few (one per scope and month): exact Decimal arithmetic on each.

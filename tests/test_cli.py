@@ -99,7 +99,13 @@ def test_report_json_has_the_reconciliation_and_every_table(tmp_path: Path) -> N
     code, out, _ = invoke("report", logs(tmp_path), "--format", "json", "--period", "month")
     assert code == 0
     document = json.loads(out)
-    assert set(document) == {"rows_read", "rows_used", "rows_rejected", "rejects_by_reason", "tables"}
+    assert set(document) == {
+        "rows_read",
+        "rows_used",
+        "rows_rejected",
+        "rejects_by_reason",
+        "tables",
+    }
     assert document["rows_read"] == document["rows_used"] + document["rows_rejected"] == 9
     assert document["tables"]["usage"] == [
         {
