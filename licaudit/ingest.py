@@ -183,11 +183,14 @@ def _normalize(
     date_order = _date_order(frame, order_sources, options)
 
     tz = options.input_timezone
+    # Each parse is evaluated once into a column, then referred to by name: a
+    # parse expression is large, and Polars plans every reference to it anew.
     if ts_source is None:
         ts, ts_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit("missing")
     else:
         ts, ts_problem = parse_time(ts_source, ts_dtype, input_tz=tz, date_order=date_order)
-
+    parsed = frame.with_columns(ts.alias("__ts"), ts_problem.alias("__ts_problem"))
+    ts, ts_problem = pl.col("__ts"), pl.col("__ts_problem")
     end, end_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(None, pl.String)
     if end_match is not None:
         column = f"c{end_match.index}"
@@ -195,12 +198,14 @@ def _normalize(
             end, end_problem = parse_time(
                 pl.col(column), frame.schema[column], input_tz=tz, date_order=date_order
             )
-            end_problem = pl.when(end_problem != "missing").then(end_problem)
         else:
             end, end_problem = _end_from_duration(
                 pl.col(column), ts, 60 if end_match.reading == "minutes" else 1
             )
+    parsed = parsed.with_columns(end.alias("__end"), end_problem.alias("__end_problem"))
+    end, end_problem = pl.col("__end"), pl.col("__end_problem")
 
+    # An empty end is no end ("missing" matches none of the end reasons).
     reason = (
         pl.when(ts_problem == "missing")
         .then(pl.lit("missing_ts"))
@@ -214,7 +219,7 @@ def _normalize(
         .then(pl.lit("end_before_ts"))
         .otherwise(pl.lit(None, pl.String))
     )
-    normalized = frame.select(
+    normalized = parsed.select(
         pl.col(ROW),
         reason.alias("reason"),
         ts.alias("ts"),
@@ -235,7 +240,9 @@ def _normalize(
     return normalized, report
 
 
-def _end_from_duration(duration: pl.Expr, ts: pl.Expr, unit_seconds: int) -> tuple[pl.Expr, pl.Expr]:
+def _end_from_duration(
+    duration: pl.Expr, ts: pl.Expr, unit_seconds: int
+) -> tuple[pl.Expr, pl.Expr]:
     """``end = ts + duration``; a duration that is not a number makes ``unparseable_end``."""
     text = duration.cast(pl.String).str.strip_chars()
     seconds = text.cast(pl.Float64, strict=False) * unit_seconds
@@ -259,7 +266,9 @@ def _end_from_duration(duration: pl.Expr, ts: pl.Expr, unit_seconds: int) -> tup
 def _identity_columns(mapping: ColumnMapping, options: IngestOptions) -> list[pl.Expr]:
     def source(name: str) -> pl.Expr:
         match = mapping.chosen.get(name)
-        return pl.lit(None, pl.String) if match is None else pl.col(f"c{match.index}").cast(pl.String)
+        return (
+            pl.lit(None, pl.String) if match is None else pl.col(f"c{match.index}").cast(pl.String)
+        )
 
     user_raw = source("user").str.strip_chars()
     user_folded = user_raw.str.to_lowercase()
@@ -294,8 +303,11 @@ def _check_map(tables: Sequence[RawTable], column_map: Mapping[str, str]) -> Non
         wanted = column.strip().lower()
         if not any(wanted in (name.strip().lower() for name in t.columns) for t in tables):
             seen = sorted({name for t in tables for name in t.columns})
+            files = [str(t.path) for t in tables]
+            where = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
             raise ConfigError(
-                f"`--map {canonical}={column}` names a column the input does not have.",
+                f"`--map {canonical}={column}` names a column the input does not have "
+                f"(read: {where or 'no file'}).",
                 f"columns found: {', '.join(seen) or 'none'}.",
             )
 
@@ -322,9 +334,8 @@ def ingest(
         normalized, report = _normalize(table, frame, options)
         rejected = normalized.filter(pl.col("reason").is_not_null())
         events.append(normalized.filter(pl.col("reason").is_null()).select(list(EVENT_SCHEMA)))
-        raw = (
-            frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode()))
-            .select(pl.col(ROW), table.raw_text().alias("raw"))
+        raw = frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode())).select(
+            pl.col(ROW), table.raw_text().alias("raw")
         )
         file_rejects = pl.concat(
             [
@@ -344,8 +355,12 @@ def ingest(
         reports.append(report)
         warnings.extend(_file_warnings(table, report))
     return Ingested(
-        events=pl.concat(events).cast(EVENT_SCHEMA) if events else pl.DataFrame(schema=EVENT_SCHEMA),
-        rejects=pl.concat(rejects).cast(REJECT_SCHEMA) if rejects else pl.DataFrame(schema=REJECT_SCHEMA),
+        events=pl.concat(events).cast(pl.Schema(EVENT_SCHEMA))
+        if events
+        else pl.DataFrame(schema=EVENT_SCHEMA),
+        rejects=pl.concat(rejects).cast(pl.Schema(REJECT_SCHEMA))
+        if rejects
+        else pl.DataFrame(schema=REJECT_SCHEMA),
         files=reports,
         warnings=warnings,
     )

@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -73,20 +74,37 @@ class RawTable:
     def raw_text(self) -> pl.Expr:
         """The record as read, for the rejects file."""
         names = self.internal_names
+        if self.format == "jsonl" and not self.empty:
+            return pl.col("__line")
         if not names:
             return pl.lit("", pl.String)
-        if self.format == "jsonl":
-            return pl.col("__line")
         if self.format == "parquet":
+            schema = self.frame.collect_schema()
+            # Lists and structs go into the JSON as they are: they have no cast to text.
             return pl.struct(
                 [
-                    pl.col(name).cast(pl.String).alias(column)
+                    (
+                        pl.col(name)
+                        if schema[name].is_nested()
+                        else pl.col(name).cast(pl.String, strict=False)
+                    ).alias(column)
                     for name, column in zip(names, self.columns, strict=True)
                 ]
             ).struct.json_encode()
+        delimiter = self.delimiter or ","
         return pl.concat_str(
-            [pl.col(name).fill_null("") for name in names], separator=self.delimiter or ","
+            [_csv_field(pl.col(name), delimiter) for name in names], separator=delimiter
         )
+
+
+def _csv_field(value: pl.Expr, delimiter: str) -> pl.Expr:
+    """A value written back as a CSV field, quoted when it holds a delimiter, quote or newline."""
+    text = value.fill_null("")
+    quoted = pl.concat_str(
+        [pl.lit('"'), text.str.replace_all('"', '""', literal=True), pl.lit('"')]
+    )
+    needs_quotes = text.str.contains(f'[{re.escape(delimiter)}"\r\n]')
+    return pl.when(needs_quotes).then(quoted).otherwise(text)
 
 
 def is_supported(path: Path) -> bool:
@@ -222,7 +240,10 @@ def sniff_delimiter(sample: str) -> str:
 
 def _csv_table(path: Path, text: str, encoding: str, compressed: bool) -> RawTable:
     delimiter = sniff_delimiter(text[:65536])
-    header_line = next(csv.reader(io.StringIO(text[:65536]), delimiter=delimiter), [])
+    # newline="": records may end in \r\n, \n or a lone \r (old Mac exports).
+    header_line = next(csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter), [])
+    if not text.endswith(("\n", "\r")):
+        text += "\n"  # pyarrow cannot skip a header that does not end its line
     columns = [name.strip() for name in header_line]
     names = [f"c{index}" for index in range(len(columns))]
     invalid: list[tuple[int | None, str]] = []
@@ -267,18 +288,6 @@ def _csv_table(path: Path, text: str, encoding: str, compressed: bool) -> RawTab
         {ROW: bad_rows, "raw": [raw for _, raw in sorted(invalid, key=lambda item: item[0] or 0)]},
         schema={ROW: pl.Int64, "raw": pl.String},
     )
-    if names:
-        # A field holding a NUL byte is malformed (SPEC 1.4), like a record of the wrong width.
-        has_nul = pl.any_horizontal(
-            [pl.col(name).str.contains("\x00", literal=True) for name in names]
-        )
-        nul_rows = frame.filter(has_nul.fill_null(False))
-        if nul_rows.height:
-            frame = frame.filter(~has_nul.fill_null(False))
-            joined = pl.concat_str(
-                [pl.col(name).fill_null("") for name in names], separator=delimiter
-            )
-            malformed = pl.concat([malformed, nul_rows.select(ROW, raw=joined)]).sort(ROW)
     return RawTable(
         path=path,
         format="csv",
@@ -314,14 +323,18 @@ def _jsonl_table(path: Path, text: str, encoding: str, compressed: bool) -> RawT
     bad_rows: list[int] = []
     bad_lines: list[str] = []
     count = 0
-    for number, line in enumerate(text.splitlines(), 1):
+    number = 0
+    # JSON Lines ends records at "\n" only: str.splitlines() would also cut at
+    # U+2028, U+0085 and others, which a JSON string may hold as they are.
+    for line in (part.removesuffix("\r") for part in text.split("\n")):
         if not line.strip():
             continue
+        number += 1  # records are numbered like CSV ones: blank lines do not count
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
             record = None
-        if not isinstance(record, dict) or "\x00" in line:
+        if not isinstance(record, dict):
             bad_rows.append(number)
             bad_lines.append(line)
             continue
@@ -375,8 +388,30 @@ def _parquet_table(path: Path, data: bytes | None, compressed: bool) -> RawTable
     )
 
 
+def _reject_nul_fields(table: RawTable) -> RawTable:
+    """Move records with a field holding a NUL byte to ``malformed`` (SPEC 1.4), in any format."""
+    frame = table.frame.collect()
+    texts = [name for name in table.internal_names if frame.schema[name] == pl.String]
+    if not texts:
+        return table
+    has_nul = pl.any_horizontal(
+        [pl.col(name).str.contains("\x00", literal=True) for name in texts]
+    ).fill_null(False)
+    nul_rows = frame.filter(has_nul)
+    table.frame = frame.filter(~has_nul).lazy()
+    if nul_rows.height:
+        table.malformed = pl.concat(
+            [table.malformed, nul_rows.select(ROW, raw=table.raw_text())]
+        ).sort(ROW)
+    return table
+
+
 def read_table(path: Path, encoding: str | None = None) -> RawTable:
     """Read one file into a RawTable; a file that cannot be read at all is a DataError."""
+    return _reject_nul_fields(_read_table(path, encoding))
+
+
+def _read_table(path: Path, encoding: str | None) -> RawTable:
     if not path.is_file():
         raise DataError(f"Input {path} does not exist or is not a file.")
     suffix = _inner_suffix(path)
@@ -396,7 +431,8 @@ def read_table(path: Path, encoding: str | None = None) -> RawTable:
     text, detected = decode_text(data, path, encoding)
     if _looks_binary(text):
         raise DataError(
-            f"File {path} does not look like a text file (CSV or JSON Lines): it holds binary data.",
+            f"File {path} does not look like a text file (CSV or JSON Lines): "
+            "it holds binary data.",
             "check that this is the export you meant; licaudit reads CSV, JSON Lines and Parquet.",
         )
     if not text.strip():

@@ -73,10 +73,15 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     user_col = _find(columns, tuple(alias for alias, _ in ALIASES["user"]))
     status_col = _find(columns, STATUS_ALIASES)
     product_col = _find(columns, tuple(alias for alias, _ in ALIASES["product"]))
-    missing = [name for name, col in (("ts", ts_col), ("user", user_col), ("status", status_col)) if col is None]
+    missing = [
+        name
+        for name, col in (("ts", ts_col), ("user", user_col), ("status", status_col))
+        if col is None
+    ]
     if missing:
         raise DataError(
-            f"Roster {path} has no {', '.join(missing)} column (columns: {', '.join(columns) or 'none'}).",
+            f"Roster {path} has no {', '.join(missing)} column "
+            f"(columns: {', '.join(columns) or 'none'}).",
             "a roster has columns ts, user, status and optionally product.",
         )
     assert ts_col is not None and user_col is not None and status_col is not None
@@ -84,7 +89,12 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     order = options.date_order or (
         decide_date_order(frame.get_column(ts_col)) if dtype == pl.String else "dmy"
     )
-    ts, problem = parse_time(pl.col(ts_col), dtype, input_tz=options.input_timezone, date_order=order)
+    ts, problem = parse_time(
+        pl.col(ts_col), dtype, input_tz=options.input_timezone, date_order=order
+    )
+    # Parsed once into columns: Polars plans every reference to a parse expression anew.
+    frame = frame.with_columns(ts.alias("__ts"), problem.alias("__problem"))
+    ts, problem = pl.col("__ts"), pl.col("__problem")
     status = pl.col(status_col).cast(pl.String).str.strip_chars().str.to_lowercase()
     user = pl.col(user_col).cast(pl.String).str.strip_chars()
     if not options.case_sensitive_users:
@@ -107,7 +117,10 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
         reason.alias("reason"),
         ts.alias("ts"),
         user.alias("user"),
-        pl.when(product.is_null() | (product == "")).then(pl.lit("default")).otherwise(product).alias("product"),
+        pl.when(product.is_null() | (product == ""))
+        .then(pl.lit("default"))
+        .otherwise(product)
+        .alias("product"),
         status.is_in(ACTIVE_WORDS).alias("active"),
     )
     states = parsed.filter(pl.col("reason").is_null()).select(
@@ -118,12 +131,14 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     )
     rejects = pl.concat(
         [
-            table.malformed.select(pl.col(ROW).alias("row"), pl.lit("malformed").alias("reason"), "raw"),
+            table.malformed.select(
+                pl.col(ROW).alias("row"), pl.lit("malformed").alias("reason"), "raw"
+            ),
             rejected.select(pl.col(ROW).alias("row"), "reason", "raw"),
         ]
     ).sort("row")
     return Roster(
         path=path,
-        states=states.cast(ROSTER_SCHEMA),
+        states=states.cast(pl.Schema(ROSTER_SCHEMA)),
         rejects=rejects.select(pl.lit(str(path)).alias("source"), "row", "reason", "raw"),
     )
