@@ -166,7 +166,10 @@ def map_columns(columns: Sequence[str], overrides: Mapping[str, str]) -> ColumnM
             mapping.chosen[canonical] = unique[0]
             if len(unique) > 1:
                 mapping.ignored[canonical] = [match.name for match in unique[1:]]
-    if "ts" not in overrides:
+    # The pair stands in for ts only where `time` or `date` would win the tie anyway:
+    # an earlier alias (`ts`, `timestamp`) is a whole timestamp and keeps its rank.
+    winner = mapping.chosen.get("ts")
+    if "ts" not in overrides and winner is not None and fold(winner.name) in ("time", "date"):
         date_index = _index_of(folded, "date")
         time_index = _index_of(folded, "time")
         if date_index is not None and time_index is not None:

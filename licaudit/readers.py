@@ -206,7 +206,9 @@ def decode_text(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="licaudit-latin1"), "windows-1252"
+        # A UTF-8 BOM before text that is not UTF-8 is still a BOM, not header text.
+        body = data.removeprefix(codecs.BOM_UTF8)
+        return body.decode("cp1252", errors="licaudit-latin1"), "windows-1252"
 
 
 def _looks_binary(text: str) -> bool:

@@ -174,3 +174,9 @@ def test_parse_map_option_rejects_what_is_not_canonical_equals_column(item: str)
 )
 def test_user_tie_is_won_by_the_same_alias_in_any_column_order(order: list[str]) -> None:
     assert chosen(order)["user"] == "user"
+
+
+def test_an_earlier_ts_alias_wins_over_the_w3c_date_time_pair() -> None:
+    mapping = map_columns(["timestamp", "date", "time"], {})
+    assert mapping.date_time_pair is None
+    assert mapping.chosen["ts"] == Match(0, "timestamp")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 from pathlib import Path
 
@@ -183,6 +184,11 @@ def test_text_format_follows_the_extension_then_the_content(
 
 def test_utf8_bom_is_dropped() -> None:
     assert decode_text(b"\xef\xbb\xbfts\n\xc3\xa9\n", Path("x"), None) == ("ts\né\n", "utf-8-sig")
+
+
+def test_utf8_bom_before_windows_1252_text_is_dropped_too() -> None:
+    data = codecs.BOM_UTF8 + "ts;user\nZoë;x\n".encode("cp1252")
+    assert decode_text(data, Path("x"), None) == ("ts;user\nZoë;x\n", "windows-1252")
 
 
 @pytest.mark.parametrize(("bom", "codec"), [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
