@@ -175,40 +175,67 @@ def _inner_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def decode_text(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
-    """Decode a text file; return the text and the encoding's name as shown to the user."""
+def _is_utf8(data: bytes | memoryview) -> bool:
+    # Checked in slices so that a large file is never held twice as a Python str.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 24
+    try:
+        for start in range(0, len(data), step):
+            decoder.decode(data[start : start + step])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(data: bytes, path: Path, encoding: str | None) -> str:
+    """The encoding of a text file, as shown to the user; ``encoding`` (``--encoding``) wins."""
     if encoding:
         try:
-            return data.decode(encoding).removeprefix("\ufeff"), encoding
+            codecs.lookup(encoding)
         except LookupError:
             raise ConfigError(
                 f"Unknown encoding `--encoding` = {encoding!r}.",
                 "use e.g. utf-8, utf-16, cp1252 or latin-1.",
             ) from None
-        except UnicodeDecodeError as error:
+        return encoding
+    if data.startswith(codecs.BOM_UTF8) and _is_utf8(memoryview(data)[3:]):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8" if _is_utf8(data) else "windows-1252"
+
+
+def decode_text(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
+    """Decode a text file; return the text and the encoding's name as shown to the user."""
+    detected = detect_encoding(data, path, encoding)
+    try:
+        if detected == "windows-1252" and not encoding:
+            # A UTF-8 BOM before text that is not UTF-8 is still a BOM, not header text.
+            body = data.removeprefix(codecs.BOM_UTF8)
+            return body.decode("cp1252", errors="licaudit-latin1"), detected
+        return data.decode(detected).removeprefix("\ufeff"), detected
+    except UnicodeDecodeError as error:
+        if encoding:
             raise DataError(
                 f"File {path} cannot be decoded as {encoding} (byte {error.start}).",
                 "leave out --encoding to let licaudit detect it.",
             ) from None
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[3:].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise DataError(
-                f"File {path} starts like UTF-16 but cannot be decoded.",
-                "export it again as UTF-8, or give --encoding.",
-            ) from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        # A UTF-8 BOM before text that is not UTF-8 is still a BOM, not header text.
-        body = data.removeprefix(codecs.BOM_UTF8)
-        return body.decode("cp1252", errors="licaudit-latin1"), "windows-1252"
+        raise DataError(
+            f"File {path} starts like UTF-16 but cannot be decoded.",
+            "export it again as UTF-8, or give --encoding.",
+        ) from None
+
+
+def utf8_payload(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, str]:
+    """The file's text as UTF-8 bytes without BOM, copying only when it was not UTF-8."""
+    detected = detect_encoding(data, path, encoding)
+    if detected == "utf-8":
+        return data, detected
+    if detected == "utf-8-sig":
+        return data[3:], detected
+    text, detected = decode_text(data, path, encoding)
+    return text.encode("utf-8"), detected
 
 
 def _looks_binary(text: str) -> bool:
@@ -240,12 +267,13 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _csv_table(path: Path, text: str, encoding: str, compressed: bool) -> RawTable:
-    delimiter = sniff_delimiter(text[:65536])
+def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> RawTable:
+    head = payload[:65536].decode("utf-8", errors="ignore")
+    delimiter = sniff_delimiter(head)
     # newline="": records may end in \r\n, \n or a lone \r (old Mac exports).
-    header_line = next(csv.reader(io.StringIO(text[:65536], newline=""), delimiter=delimiter), [])
-    if not text.endswith(("\n", "\r")):
-        text += "\n"  # pyarrow cannot skip a header that does not end its line
+    header_line = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
+    if b"\n" not in payload and b"\r" not in payload:
+        payload += b"\n"  # pyarrow cannot skip a header that does not end its line
     columns = [name.strip() for name in header_line]
     names = [f"c{index}" for index in range(len(columns))]
     invalid: list[tuple[int | None, str]] = []
@@ -257,7 +285,7 @@ def _csv_table(path: Path, text: str, encoding: str, compressed: bool) -> RawTab
     def read(threads: bool) -> pa.Table:
         invalid.clear()
         return pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.py_buffer(payload),
             read_options=pa_csv.ReadOptions(
                 use_threads=threads, column_names=names, skip_rows=1, block_size=1 << 24
             ),
@@ -430,22 +458,24 @@ def _read_table(path: Path, encoding: str | None) -> RawTable:
             f"File {path} is named like Parquet but is not a Parquet file.",
             "export it again, or rename it after its real format.",
         )
-    text, detected = decode_text(data, path, encoding)
-    if _looks_binary(text):
+    payload, detected = utf8_payload(data, path, encoding)
+    del data  # the payload is the same bytes, or a UTF-8 copy: keep one
+    head = payload[:65536].decode("utf-8", errors="ignore")
+    if _looks_binary(head):
         raise DataError(
             f"File {path} does not look like a text file (CSV or JSON Lines): "
             "it holds binary data.",
             "check that this is the export you meant; licaudit reads CSV, JSON Lines and Parquet.",
         )
-    if not text.strip():
+    if not payload or payload.isspace():
         frame = pl.DataFrame(schema={ROW: pl.Int64}).lazy()
         kind: Format = "jsonl" if TEXT_SUFFIXES.get(suffix) == "jsonl" else "csv"
         return RawTable(path, kind, compressed, [], frame, encoding=detected, empty=True)
     if TEXT_SUFFIXES.get(suffix) == "jsonl" or (
-        suffix not in TEXT_SUFFIXES and text.lstrip().startswith("{")
+        suffix not in TEXT_SUFFIXES and head.lstrip().startswith("{")
     ):
-        return _jsonl_table(path, text, detected, compressed)
-    return _csv_table(path, text, detected, compressed)
+        return _jsonl_table(path, payload.decode("utf-8"), detected, compressed)
+    return _csv_table(path, payload, detected, compressed)
 
 
 ProgressCallback = Callable[[Path, int, int], None]
