@@ -5,15 +5,20 @@ three forms: ISO 8601 (``YYYY-MM-DD`` with an optional ``T``/space time
 ``HH:MM[:SS[.f]]`` and, after a time, an optional offset ``Z``, ``±HH:MM``,
 ``±HHMM`` or ``±HH``); slash dates ``D/M/YYYY [H:MM[:SS[.f]]]`` in the file's
 date order; epoch numbers, whose magnitude picks the unit (|x| < 10^11 seconds,
-< 10^14 milliseconds, < 10^17 microseconds, else nanoseconds). Fractions of a
-microsecond round to the nearest microsecond, ties away from zero, computed
-exactly from the decimal digits. A time without offset is wall-clock time in
-``input_tz``: in a DST fall-back's repeated hour it is the first occurrence, in a
-spring-forward gap it takes the offset in force just before the transition
-(Python's ``fold=0``). Impossible dates and times (``2025-02-30``, ``24:00``) are
-``unparseable``; instants outside [1990-01-01, 2100-01-01) UTC are ``out_of_range``.
+< 10^14 milliseconds, < 10^17 microseconds, else nanoseconds). Anything else is
+``unparseable``, as are impossible dates and times (``2025-02-30``, ``24:00``,
+``23:59:60``). Fractions of a microsecond round to the nearest microsecond, ties
+away from zero, computed exactly from the decimal digits. A time without
+offset is wall-clock time in ``input_tz``: in a DST fall-back's repeated hour it
+is the first occurrence, in a spring-forward gap it takes the offset in force
+just before the transition (Python's ``fold=0``). Instants outside
+[1990-01-01, 2100-01-01) UTC are ``out_of_range``.
 
-Everything is a Polars expression: no value is ever handled in Python.
+Everything is a Polars expression: no value is handled in Python. The work is
+staged in the fields of one struct (``struct.with_fields`` reading
+``pl.field``), because Polars evaluates a shared subexpression again at each
+place it is used. Stages are few and wide: planning time grows with the
+square of their number.
 """
 
 from __future__ import annotations
@@ -54,12 +59,37 @@ _EPOCH: Final = r"^([+-]?)([0-9]+)(?:\.([0-9]+))?$"
 _FLOAT_EXPONENT: Final = r"^(-?)([0-9]+)(?:\.([0-9]+))?e([+-]?[0-9]+)$"
 
 # An epoch integer part longer than this (leading zeros aside) is beyond any
-# representable instant even in nanoseconds (i64 microseconds < 10^19, so < 10^22 ns);
-# cutting it off keeps the Int128 parse from overflowing.
+# representable instant even in nanoseconds (|i64| microseconds < 10^19, so
+# < 10^22 ns); cutting it off keeps the Int128 parse from overflowing.
 _EPOCH_MAX_DIGITS: Final = 25
 
 _INT: Final = pl.Int64
 _WIDE: Final = pl.Int128
+F: Final = pl.field
+_CIVIL: Final = ("year", "month", "day", "hour", "minute", "second", "fraction_us")
+# Fields of the first text stages no later stage reads: dropped to keep the
+# struct narrow.
+_SPENT_FIELDS: Final = [
+    "slash_groups",
+    "epoch_groups",
+    "iso_has_seconds",
+    "iso_offset_at",
+    "epoch_digits",
+    "offset_sign",
+    "offset_hours",
+    "offset_minutes",
+    *(f"{form}_{name}" for form in ("iso", "slash") for name in _CIVIL),
+]
+
+
+def _with(state: pl.Expr, **fields: pl.Expr) -> pl.Expr:
+    """One stage: add fields computed from the fields already in `state`.
+
+    Never `struct.eval` for this: in Polars 2.1 it loses the struct's fields in
+    some arithmetic (`pl.field("a") * 3 + pl.field("b") * 6` raises
+    StructFieldNotFoundError), where `with_fields` does not.
+    """
+    return state.struct.with_fields(**fields)
 
 
 def _int(text: pl.Expr) -> pl.Expr:
@@ -70,21 +100,25 @@ def _wide(value: int) -> pl.Expr:
     return pl.lit(value, dtype=_WIDE)
 
 
-def _fraction_us(digits: pl.Expr) -> pl.Expr:
-    """Decimal fraction digits (after the point) as microseconds, rounded half up.
+def _flag(condition: pl.Expr) -> pl.Expr:
+    return condition.cast(_INT)
 
-    Only the seventh digit decides the rounding: the rest cannot move a value
-    that is below half a microsecond to half or above.
+
+def _fraction_us(digits: pl.Expr) -> pl.Expr:
+    """Decimal digits after the point -> microseconds, rounded half up (null: 0).
+
+    Only the seventh digit decides: the digits after it cannot lift a remainder
+    below half a microsecond to half or above. Nulls are filled last: string
+    work on a filler would cost as much as on real fractions.
     """
     head = digits.str.slice(0, 7).str.pad_end(7, "0")
-    seventh = _int(head.str.slice(6, 1))
-    return _int(head.str.slice(0, 6)) + (seventh >= 5).cast(_INT)
+    return (_int(head.str.slice(0, 6)) + _flag(_int(head.str.slice(6, 1)) >= 5)).fill_null(0)
 
 
 def _days_from_civil(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
-    y = year - (month <= 2).cast(_INT)
-    era = y // 400  # floor division, so years before 0 fall in the right era too
+    y = year - _flag(month <= 2)
+    era = y // 400  # floor division: years before 0 fall in the right era too
     year_of_era = y - era * 400
     shifted_month = pl.when(month > 2).then(month - 3).otherwise(month + 9)
     day_of_year = (153 * shifted_month + 2) // 5 + day - 1
@@ -96,186 +130,286 @@ def _days_in_month(year: pl.Expr, month: pl.Expr) -> pl.Expr:
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     return (
         pl.when(month == 2)
-        .then(28 + leap.cast(_INT))
+        .then(28 + _flag(leap))
         .when(month.is_in([4, 6, 9, 11]))
         .then(30)
         .otherwise(31)
     )
 
 
-class _Civil:
-    """A wall-clock reading split into fields (Int64 expressions, null where absent)."""
-
-    def __init__(
-        self,
-        year: pl.Expr,
-        month: pl.Expr,
-        day: pl.Expr,
-        hour: pl.Expr,
-        minute: pl.Expr,
-        second: pl.Expr,
-        fraction_us: pl.Expr,
-    ) -> None:
-        self.year = year
-        self.month = month
-        self.day = day
-        self.hour = hour.fill_null(0)
-        self.minute = minute.fill_null(0)
-        self.second = second.fill_null(0)
-        self.fraction_us = fraction_us.fill_null(0)
-
-    def is_valid(self) -> pl.Expr:
-        return (
-            self.month.is_between(1, 12)
-            & self.day.is_between(1, _days_in_month(self.year, self.month))
-            & self.hour.is_between(0, 23)
-            & self.minute.is_between(0, 59)
-            & self.second.is_between(0, 59)
-        ).fill_null(False)
-
-    def wall_us(self) -> pl.Expr:
-        """Microseconds since 1970-01-01 00:00 of the wall-clock reading, exactly.
-
-        The rounded fraction is added here, so 23:59:59.9999995 becomes the next
-        day's midnight before any timezone is applied.
-        """
-        seconds = self.hour * 3600 + self.minute * 60 + self.second
-        days = _days_from_civil(self.year, self.month, self.day)
-        return days * _US_PER_DAY + seconds * _US_PER_SECOND + self.fraction_us
+# Over the civil fields (`_CIVIL`, Int64, time fields null when absent):
 
 
-def _slash_groups(text: pl.Expr) -> pl.Expr:
-    # Only values holding a slash reach the regex: capture groups are slow and
-    # slash dates are rarely the bulk of a column mixing forms.
+def _civil_valid() -> pl.Expr:
+    year, month, day = F("year"), F("month"), F("day")
+    return (
+        month.is_between(1, 12)
+        & day.is_between(1, _days_in_month(year, month))
+        & F("hour").fill_null(0).is_between(0, 23)
+        & F("minute").fill_null(0).is_between(0, 59)
+        & F("second").fill_null(0).is_between(0, 59)
+    ).fill_null(False)
+
+
+def _wall_us() -> pl.Expr:
+    """Microseconds since 1970-01-01 00:00 of the wall-clock reading, exactly.
+
+    The rounded fraction is added before any timezone applies: 23:59:59.9999995
+    is the next day's midnight on the wall clock.
+    """
+    seconds = F("hour").fill_null(0) * 3600 + F("minute").fill_null(0) * 60
+    seconds = seconds + F("second").fill_null(0)
+    days = _days_from_civil(F("year"), F("month"), F("day"))
+    return days * _US_PER_DAY + seconds * _US_PER_SECOND + F("fraction_us")
+
+
+# The three text forms, each in two steps: what one stage can tell from `text`
+# alone, then the fields the next stage reads out of that.
+
+
+def _slash_groups() -> pl.Expr:
+    # Only values holding a slash reach the capture groups, which are slow.
+    text = F("text")
     has_slash = text.str.contains("/", literal=True)
     return pl.when(has_slash).then(text).otherwise(None).str.extract_groups(_SLASH)
 
 
-def _slash_civil(groups: pl.Expr, date_order: DateOrder) -> _Civil:
-    first = _int(groups.struct.field("1"))
-    second = _int(groups.struct.field("2"))
+def _slash_civil(date_order: DateOrder) -> dict[str, pl.Expr]:
+    """From `slash_groups`: `slash` (the value is a slash date) and `slash_*` civil fields."""
+    group = F("slash_groups").struct.field
+    first, second = _int(group("1")), _int(group("2"))
     day, month = (first, second) if date_order == "dmy" else (second, first)
-    return _Civil(
-        year=_int(groups.struct.field("3")),
-        month=month,
-        day=day,
-        hour=_int(groups.struct.field("4")),
-        minute=_int(groups.struct.field("5")),
-        second=_int(groups.struct.field("6")),
-        fraction_us=_fraction_us(groups.struct.field("7")),
-    )
+    return {
+        "slash": group("1").is_not_null(),
+        "slash_year": _int(group("3")),
+        "slash_month": month,
+        "slash_day": day,
+        "slash_hour": _int(group("4")),
+        "slash_minute": _int(group("5")),
+        "slash_second": _int(group("6")),
+        "slash_fraction_us": _fraction_us(group("7")),
+    }
 
 
-class _Iso:
-    """An ISO 8601 value read by fixed positions, once the whole value matched `_ISO`.
+def _iso_shape() -> dict[str, pl.Expr]:
+    """`iso` (the whole value matches) and where its variable parts sit.
 
-    Fixed slices are several times faster than capture groups, and ISO is the
-    form most logs are made of.
+    Once the whole value matched, fixed slices read it several times faster
+    than capture groups, and ISO is what most logs are made of. Only seconds,
+    fraction and offset follow the minutes: the first sign or Z past position
+    16 starts the offset.
     """
-
-    def __init__(self, text: pl.Expr) -> None:
-        self.matched = text.str.contains(_ISO)
-        has_seconds = text.str.slice(16, 1) == ":"
-        # Nothing after the minutes but seconds, fraction and offset: the first
-        # sign or Z past position 16 starts the offset.
-        offset_at = 16 + text.str.slice(16).str.find("[Zz+-]").cast(_INT)
-        fraction_end = offset_at.fill_null(text.str.len_chars().cast(_INT))
-        fraction = (
-            pl.when(has_seconds & (text.str.slice(19, 1) == "."))
-            .then(text.str.slice(20, fraction_end - 20))
-            .otherwise(None)
-        )
-        self.civil = _Civil(
-            year=_int(text.str.slice(0, 4)),
-            month=_int(text.str.slice(5, 2)),
-            day=_int(text.str.slice(8, 2)),
-            hour=_int(text.str.slice(11, 2)),
-            minute=_int(text.str.slice(14, 2)),
-            second=pl.when(has_seconds).then(_int(text.str.slice(17, 2))),
-            fraction_us=_fraction_us(fraction),
-        )
-        sign_char = text.str.slice(offset_at, 1)
-        is_zulu = sign_char.is_in(["Z", "z"])
-        offset_hours = pl.when(is_zulu).then(0).otherwise(_int(text.str.slice(offset_at + 1, 2)))
-        offset_minutes = _int(text.str.slice(offset_at + 3).str.strip_chars_start(":")).fill_null(0)
-        self.has_offset = offset_at.is_not_null()
-        self.offset_valid = offset_hours.is_between(0, 23) & offset_minutes.is_between(0, 59)
-        offset_us = (offset_hours * 3600 + offset_minutes * 60) * _US_PER_SECOND
-        self.offset_us = pl.when(sign_char == "-").then(-offset_us).otherwise(offset_us)
-
-    def is_valid(self) -> pl.Expr:
-        return self.civil.is_valid() & (~self.has_offset | self.offset_valid).fill_null(False)
+    text = F("text")
+    return {
+        "iso": text.str.contains(_ISO),
+        "iso_has_seconds": text.str.slice(16, 1) == ":",
+        "iso_offset_at": 16 + text.str.slice(16).str.find("[Zz+-]").cast(_INT),
+    }
 
 
-def _epoch_us(negative: pl.Expr, integer: pl.Expr, fraction_digits: pl.Expr) -> pl.Expr:
+def _iso_civil() -> dict[str, pl.Expr]:
+    """From `text` and `_iso_shape`: `iso_*` civil fields and the offset's parts."""
+    text, offset_at, has_seconds = F("text"), F("iso_offset_at"), F("iso_has_seconds")
+    fraction_end = offset_at.fill_null(text.str.len_chars().cast(_INT))
+    fraction = (
+        pl.when(has_seconds & (text.str.slice(19, 1) == "."))
+        .then(text.str.slice(20, (fraction_end - 20).clip(lower_bound=0)))
+        .otherwise(None)
+    )
+    return {
+        "iso_year": _int(text.str.slice(0, 4)),
+        "iso_month": _int(text.str.slice(5, 2)),
+        "iso_day": _int(text.str.slice(8, 2)),
+        "iso_hour": _int(text.str.slice(11, 2)),
+        "iso_minute": _int(text.str.slice(14, 2)),
+        "iso_second": pl.when(has_seconds).then(_int(text.str.slice(17, 2))),
+        "iso_fraction_us": _fraction_us(fraction),
+        "offset_sign": text.str.slice(offset_at, 1),
+        "offset_hours": _int(text.str.slice(offset_at + 1, 2)),
+        "offset_minutes": _int(text.str.slice(offset_at + 3).str.strip_chars_start(":")),
+    }
+
+
+def _iso_offset() -> dict[str, pl.Expr]:
+    """From `_iso_civil`: `offset_us` (null: no offset) and `offset_valid`."""
+    zulu = F("offset_sign").is_in(["Z", "z"])
+    hours = pl.when(zulu).then(0).otherwise(F("offset_hours"))
+    minutes = F("offset_minutes").fill_null(0)
+    offset_us = (hours * 3600 + minutes * 60) * _US_PER_SECOND
+    return {
+        "offset_us": pl.when(F("iso") & F("iso_offset_at").is_not_null()).then(
+            pl.when(F("offset_sign") == "-").then(-offset_us).otherwise(offset_us)
+        ),
+        "offset_valid": ~F("iso")
+        | F("iso_offset_at").is_null()
+        | (hours.is_between(0, 23) & minutes.is_between(0, 59)).fill_null(False),
+    }
+
+
+def _epoch_groups() -> pl.Expr:
+    text = F("text")
+    return pl.when(text.str.contains(_EPOCH)).then(text).otherwise(None).str.extract_groups(_EPOCH)
+
+
+def _epoch_parts() -> dict[str, pl.Expr]:
+    """From `epoch_groups`: `epoch` (matched), sign, significant digits, first 7 decimals."""
+    group = F("epoch_groups").struct.field
+    return {
+        "epoch": group("2").is_not_null(),
+        "epoch_negative": group("1") == "-",
+        "epoch_digits": group("2").str.strip_chars_start("0"),
+        "epoch_fraction7": _int(group("3").str.slice(0, 7).str.pad_end(7, "0")).fill_null(0),
+    }
+
+
+def _epoch_integer() -> dict[str, pl.Expr]:
+    """From `_epoch_parts`: `epoch_too_large` and `epoch_integer` (Int128 integer part of |x|)."""
+    digits = F("epoch_digits")
+    too_large = digits.str.len_bytes() > _EPOCH_MAX_DIGITS
+    return {
+        "epoch_too_large": too_large,
+        "epoch_integer": pl.when(digits == "")
+        .then(_wide(0))
+        .when(~too_large)
+        .then(digits.str.to_integer(dtype=_WIDE, strict=False)),
+    }
+
+
+def _epoch_us(negative: pl.Expr, integer: pl.Expr, fraction7: pl.Expr) -> pl.Expr:
     """Signed epoch number -> Int128 microseconds, the unit picked by magnitude.
 
-    `integer` is the Int128 integer part of |x|, `fraction_digits` its decimal
-    digits after the point (null: none). |x| < 10^k exactly when its integer
-    part is, so the integer part alone picks the unit. Rounding is half away
-    from zero: on |x|, only the first digit dropped decides.
+    `integer` is the integer part of |x| (Int128), `fraction7` its first seven
+    fractional digits as an Int128 (0.abcdefg -> abcdefg). |x| < 10^k exactly
+    when its integer part is, so the integer part alone picks the unit.
+    Rounding is half away from zero: on |x|, only the first dropped digit decides.
     """
-    head = fraction_digits.fill_null("").str.slice(0, 7).str.pad_end(7, "0")
-    # fraction7 holds |x|'s first seven fractional digits: 0.abcdefg -> abcdefg.
-    fraction7 = _int(head).cast(_WIDE)
+    ten, five = _wide(10), _wide(5)
     magnitude = (
         pl.when(integer < _wide(10**11))
-        .then(
-            integer * _wide(10**6)
-            + fraction7 // _wide(10)
-            + (fraction7 % _wide(10) >= _wide(5)).cast(_WIDE)
-        )
+        .then(integer * _wide(10**6) + fraction7 // ten + (fraction7 % ten >= five).cast(_WIDE))
         .when(integer < _wide(10**14))
         .then(
             integer * _wide(10**3)
             + fraction7 // _wide(10**4)
-            + (fraction7 // _wide(10**3) % _wide(10) >= _wide(5)).cast(_WIDE)
+            + (fraction7 // _wide(10**3) % ten >= five).cast(_WIDE)
         )
         .when(integer < _wide(10**17))
-        .then(integer + (fraction7 // _wide(10**6) >= _wide(5)).cast(_WIDE))
-        .otherwise(
-            integer // _wide(1000) + (integer // _wide(100) % _wide(10) >= _wide(5)).cast(_WIDE)
-        )
+        .then(integer + (fraction7 // _wide(10**6) >= five).cast(_WIDE))
+        .otherwise(integer // _wide(1000) + (integer // _wide(100) % ten >= five).cast(_WIDE))
     )
-    # Int128 has no negation in Polars: subtract from zero instead.
+    # Polars has no negation for Int128: subtract from zero.
     return pl.when(negative).then(_wide(0) - magnitude).otherwise(magnitude)
 
 
-class _EpochText:
-    """An epoch number written as text: sign, digits, optional point and digits."""
-
-    def __init__(self, text: pl.Expr) -> None:
-        self.matched = text.str.contains(_EPOCH)
-        groups = pl.when(self.matched).then(text).otherwise(None).str.extract_groups(_EPOCH)
-        digits = groups.struct.field("2").str.strip_chars_start("0")
-        self.too_large = digits.str.len_bytes() > _EPOCH_MAX_DIGITS
-        integer = (
-            pl.when(digits == "")
-            .then(_wide(0))
-            .when(~self.too_large)
-            .then(digits.str.to_integer(dtype=_WIDE, strict=False))
-        )
-        self.us = _epoch_us(groups.struct.field("1") == "-", integer, groups.struct.field("3"))
-
-
-def _localize(wall_us: pl.Expr, input_tz: str) -> pl.Expr:
-    """Wall-clock microseconds in `input_tz` -> UTC microseconds (Int64).
-
-    Repeated hour: the earliest instant. Skipped hour: the offset of the day
-    before, i.e. the one in force just before the transition (no zone moves
-    twice within a day), which is what Python's zoneinfo does with fold=0.
-    """
-    if input_tz == "UTC":
-        return wall_us
+def _replace_tz(wall_us: pl.Expr, input_tz: str) -> pl.Expr:
     wall = pl.from_epoch(wall_us, time_unit="us")
     local = wall.dt.replace_time_zone(input_tz, ambiguous="earliest", non_existent="null")
-    in_gap = local.is_null() & wall_us.is_not_null()
-    day_before_wall = pl.when(in_gap).then(wall_us - _US_PER_DAY)
-    day_before = pl.from_epoch(day_before_wall, time_unit="us").dt.replace_time_zone(
-        input_tz, ambiguous="earliest", non_existent="null"
+    return local.dt.epoch("us")
+
+
+def _localize(state: pl.Expr, wall_us: pl.Expr, input_tz: str) -> tuple[pl.Expr, pl.Expr]:
+    """Two stages to read `wall_us` (Int64, wall clock in `input_tz`) into UTC microseconds.
+
+    Returns the state and the Int64 UTC expression over it. Repeated hour: the
+    earliest instant. Skipped hour: the offset of the day before, which is the
+    one in force just before the transition (no zone moves twice within a day),
+    as Python's zoneinfo does with fold=0.
+    """
+    if input_tz == "UTC":
+        return state, wall_us
+    state = _with(state, first_utc_us=_replace_tz(wall_us, input_tz))
+    in_gap = F("first_utc_us").is_null() & wall_us.is_not_null()
+    # Only values in a gap reach the second lookup; the others are null there.
+    day_before = pl.when(in_gap).then(wall_us - _US_PER_DAY)
+    state = _with(state, gap_offset_us=day_before - _replace_tz(day_before, input_tz))
+    return state, pl.coalesce(F("first_utc_us"), wall_us - F("gap_offset_us"))
+
+
+def _finish(state: pl.Expr, utc_us: pl.Expr, problem: pl.Expr) -> pl.Expr:
+    """The last stage: Struct{value, problem}, with the range rule.
+
+    `utc_us` (Int128) and `problem` (String, null when fine so far) are read from `state`.
+    """
+    in_range = utc_us.is_between(_wide(_RANGE_START_US), _wide(_RANGE_END_US), closed="left")
+    representable = utc_us.is_between(_wide(_I64_MIN), _wide(_I64_MAX))
+    state = _with(
+        state,
+        value=_utc_datetime(pl.when(representable).then(utc_us).otherwise(None).cast(_INT)),
+        problem=pl.when(problem.is_not_null())
+        .then(problem)
+        .when(~in_range.fill_null(False))
+        .then(pl.lit(OUT_OF_RANGE))
+        .otherwise(None)
+        .cast(pl.String),
     )
-    offset_before = day_before_wall - day_before.dt.epoch("us")
-    return pl.coalesce(local.dt.epoch("us"), wall_us - offset_before)
+    return state.struct.eval(F("value"), F("problem"))
+
+
+def _utc_datetime(utc_us: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(utc_us, time_unit="us").dt.replace_time_zone("UTC")
+
+
+def _missing_if_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.is_null()).then(pl.lit(MISSING)).otherwise(None).cast(pl.String)
+
+
+def _text_state(text: pl.Expr, present: pl.Expr, forced: pl.Expr | None = None) -> pl.Expr:
+    """The first stage of text parsing.
+
+    `present`: the source value is not null. A value that could not become
+    text (bytes that are not UTF-8...) has a null `text` but is present:
+    unparseable, not missing. `forced`: a problem decided before reading (or null).
+    """
+    return pl.struct(
+        text=text.str.strip_chars(),
+        present=present,
+        forced=pl.lit(None, pl.String) if forced is None else forced,
+    )
+
+
+def _parse_text(state: pl.Expr, input_tz: str, date_order: DateOrder) -> pl.Expr:
+    """Stages from `_text_state` to Struct{value, problem}."""
+    state = _with(state, slash_groups=_slash_groups(), epoch_groups=_epoch_groups(), **_iso_shape())
+    state = _with(state, **_slash_civil(date_order), **_iso_civil(), **_epoch_parts())
+    # The forms exclude each other: one set of civil fields serves ISO and slash dates.
+    iso = F("iso")
+    merged = {
+        name: pl.when(iso).then(F(f"iso_{name}")).otherwise(F(f"slash_{name}")) for name in _CIVIL
+    }
+    state = _with(
+        state, civil=iso | F("slash"), **merged, **_iso_offset(), **_epoch_integer()
+    ).struct.drop(_SPENT_FIELDS)
+    state = _with(
+        state,
+        valid=(F("civil") & _civil_valid() & F("offset_valid")).fill_null(False),
+        wall_us=_wall_us(),
+        epoch_us=_epoch_us(
+            F("epoch_negative"), F("epoch_integer"), F("epoch_fraction7").cast(_WIDE)
+        ),
+    )
+    valid, naive = F("valid"), F("valid") & F("offset_us").is_null()
+    # One localization for every naive form: it is the costly step.
+    state, local_utc_us = _localize(state, pl.when(naive).then(F("wall_us")), input_tz)
+    utc_us = (
+        pl.when(naive)
+        .then(local_utc_us.cast(_WIDE))
+        .when(valid)
+        .then((F("wall_us") - F("offset_us")).cast(_WIDE))
+        .when(F("epoch"))
+        .then(F("epoch_us"))
+    )
+    problem = (
+        pl.when(~F("present") | (F("text") == ""))
+        .then(pl.lit(MISSING))
+        .when(F("forced").is_not_null())
+        .then(F("forced"))
+        .when(~(valid | F("epoch")))
+        .then(pl.lit(UNPARSEABLE))
+        .when(F("epoch") & F("epoch_too_large"))
+        .then(pl.lit(OUT_OF_RANGE))
+        .otherwise(None)
+    )
+    return _finish(state, utc_us, problem)
 
 
 def _float_as_text(expr: pl.Expr) -> pl.Expr:
@@ -284,87 +418,97 @@ def _float_as_text(expr: pl.Expr) -> pl.Expr:
     The shortest round-trip digits are what a CSV or JSON file would have said,
     so a float column reads exactly like the same numbers written as text.
     """
-    text = expr.cast(pl.String)
-    has_exponent = text.str.contains("e", literal=True)
-    groups = pl.when(has_exponent).then(text).otherwise(None).str.extract_groups(_FLOAT_EXPONENT)
-    sign = groups.struct.field("1")
-    mantissa_int = groups.struct.field("2")
-    digits = mantissa_int + groups.struct.field("3").fill_null("")
-    point = mantissa_int.str.len_chars().cast(_INT) + _int(groups.struct.field("4"))
+    state = pl.struct(text=expr.cast(pl.String))
+    has_exponent = F("text").str.contains("e", literal=True)
+    exponent_groups = pl.when(has_exponent).then(F("text")).otherwise(None)
+    state = _with(state, groups=exponent_groups.str.extract_groups(_FLOAT_EXPONENT))
+    group = F("groups").struct.field
+    state = _with(
+        state,
+        digits=group("2") + group("3").fill_null(""),
+        point=group("2").str.len_chars().cast(_INT) + _int(group("4")),
+    )
+    digits, point = F("digits"), F("point")
     length = digits.str.len_chars().cast(_INT)
+    # Every branch is computed on every row: lengths are clipped to stay valid.
+    inside = point.clip(0, length)
     expanded = (
         pl.when(point >= length)
-        .then(digits.str.pad_end(point, "0"))
+        .then(digits.str.pad_end(point.clip(lower_bound=0), "0"))
         .when(point <= 0)
-        .then("0." + digits.str.zfill(length - point))
-        .otherwise(digits.str.slice(0, point) + "." + digits.str.slice(point))
+        .then("0." + digits.str.zfill((length - point).clip(lower_bound=0)))
+        .otherwise(digits.str.slice(0, inside) + "." + digits.str.slice(inside))
     )
-    return pl.when(groups.is_not_null()).then(sign + expanded).otherwise(text)
+    text = pl.when(F("groups").is_not_null()).then(group("1") + expanded).otherwise(F("text"))
+    return _with(state, text=text).struct.field("text")
 
 
-def _to_utc_datetime(utc_us: pl.Expr) -> pl.Expr:
-    return pl.from_epoch(utc_us, time_unit="us").dt.replace_time_zone("UTC")
-
-
-def _finish(utc_us: pl.Expr, problem: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """Add the range rule, then shape the pair `parse_time` returns."""
-    representable = utc_us.is_between(_wide(_I64_MIN), _wide(_I64_MAX)).fill_null(False)
-    in_range = utc_us.is_between(_wide(_RANGE_START_US), _wide(_RANGE_END_US), closed="left")
-    problem = (
-        pl.when(problem.is_not_null())
-        .then(problem)
-        .when(~in_range.fill_null(False))
-        .then(pl.lit(OUT_OF_RANGE))
-        .otherwise(None)
-    )
-    value_us = pl.when(representable).then(utc_us).cast(_INT)
-    return _to_utc_datetime(value_us), problem.cast(pl.String)
-
-
-def _parse_text(text: pl.Expr, input_tz: str, date_order: DateOrder) -> tuple[pl.Expr, pl.Expr]:
-    text = text.str.strip_chars()
-    missing = text.is_null() | (text == "")
-    iso = _Iso(text)
-    slash_groups = _slash_groups(text)
-    slash = _slash_civil(slash_groups, date_order)
-    is_slash = slash_groups.struct.field("1").is_not_null()
-    epoch = _EpochText(text)
-
-    iso_ok = iso.matched & iso.is_valid()
-    slash_ok = is_slash & slash.is_valid()
-    naive = (iso_ok & ~iso.has_offset) | slash_ok
-    # One localization for every naive form: it is the costly step.
-    wall_us = pl.when(iso_ok).then(iso.civil.wall_us()).when(slash_ok).then(slash.wall_us())
-    utc_naive = _localize(pl.when(naive).then(wall_us), input_tz)
-    utc_us = (
-        pl.when(naive)
-        .then(utc_naive.cast(_WIDE))
-        .when(iso_ok)
-        .then((iso.civil.wall_us() - iso.offset_us).cast(_WIDE))
-        .when(epoch.matched)
-        .then(epoch.us)
-    )
-    problem = (
-        pl.when(missing)
-        .then(pl.lit(MISSING))
-        .when(~(iso_ok | slash_ok | epoch.matched))
-        .then(pl.lit(UNPARSEABLE))
-        .when(epoch.matched & epoch.too_large)
-        .then(pl.lit(OUT_OF_RANGE))
-        .otherwise(None)
-    )
-    return _finish(utc_us, problem)
-
-
-def _round_to_us(epoch: pl.Expr, time_unit: str) -> pl.Expr:
-    """A Datetime's physical value in microseconds (Int128), nanoseconds rounded half away."""
-    if time_unit != "ns":
-        return epoch.dt.epoch("us").cast(_WIDE)
-    ns = epoch.dt.epoch("ns")
+def _ns_to_us(ns: pl.Expr) -> pl.Expr:
+    """Int64 nanoseconds -> Int128 microseconds, rounded half away from zero."""
     negative = ns < 0
     magnitude = pl.when(negative).then(_wide(0) - ns.cast(_WIDE)).otherwise(ns.cast(_WIDE))
     rounded = magnitude // _wide(1000) + (magnitude % _wide(1000) >= _wide(500)).cast(_WIDE)
     return pl.when(negative).then(_wide(0) - rounded).otherwise(rounded)
+
+
+def parse_time_struct(
+    expr: pl.Expr,
+    dtype: pl.DataType | type[pl.DataType],
+    *,
+    input_tz: str,
+    date_order: DateOrder,
+) -> pl.Expr:
+    """`parse_time` as one Struct{value, problem} expression: one parse for both.
+
+    Polars does not share work between the two expressions `parse_time`
+    returns, so selecting both parses twice; unnest this instead.
+    """
+    if isinstance(dtype, type):
+        # A bare class (`pl.String`, `pl.Datetime`) stands for its default instance.
+        dtype = dtype()
+    if isinstance(dtype, pl.Datetime | pl.Date):
+        if isinstance(dtype, pl.Date):
+            physical_us = expr.cast(_INT) * _US_PER_DAY
+        elif dtype.time_unit == "ns":
+            physical_us = _ns_to_us(expr.dt.epoch("ns"))
+        else:
+            physical_us = expr.dt.epoch("us")
+        state = pl.struct(problem=_missing_if_null(expr), physical_us=physical_us.cast(_INT))
+        utc_us: pl.Expr = F("physical_us")
+        if isinstance(dtype, pl.Date) or dtype.time_zone is None:
+            # Naive: the physical value is the wall clock in `input_tz`.
+            state, utc_us = _localize(state, F("physical_us"), input_tz)
+        return _finish(state, utc_us.cast(_WIDE), F("problem"))
+    if dtype.is_integer():
+        negative = expr < 0
+        integer = expr.cast(_WIDE)
+        magnitude = pl.when(negative).then(_wide(0) - integer).otherwise(integer)
+        state = pl.struct(
+            problem=_missing_if_null(expr), utc_us=_epoch_us(negative, magnitude, _wide(0))
+        )
+        return _finish(state, F("utc_us"), F("problem"))
+    if dtype.is_float():
+        infinite = pl.when(expr.is_infinite()).then(pl.lit(OUT_OF_RANGE))
+        state = _text_state(_float_as_text(expr), expr.is_not_null(), infinite)
+        return _parse_text(state, input_tz, date_order)
+    if dtype.is_nested() or isinstance(dtype, pl.Object | pl.Null):
+        return pl.struct(
+            value=_utc_datetime(pl.lit(None, _INT)),
+            problem=pl.when(expr.is_null())
+            .then(pl.lit(MISSING))
+            .otherwise(pl.lit(UNPARSEABLE))
+            .cast(pl.String),
+        )
+    source = expr
+    if isinstance(dtype, pl.Binary):
+        # Casting bytes that are not UTF-8 fails the whole query (even masked
+        # out: the buffer is shared), and Polars has no lossy decode. Only ASCII
+        # values, all the forms need, are rebuilt into fresh bytes through hex.
+        hexed = expr.bin.encode("hex")
+        ascii_only = hexed.str.contains("^(?:[0-7][0-9a-f])*$")
+        source = pl.when(ascii_only).then(hexed).otherwise(None).str.decode("hex")
+    state = _text_state(source.cast(pl.String, strict=False), expr.is_not_null())
+    return _parse_text(state, input_tz, date_order)
 
 
 def parse_time(
@@ -379,37 +523,21 @@ def parse_time(
     `value` is Datetime("us", "UTC"): null when missing, unparseable or not
     representable, kept for a representable `out_of_range`. `problem` is null,
     "missing" (null, empty or blank), "unparseable" or "out_of_range".
-    Text is read by the rules of this module's docstring; Parquet dtypes
-    directly: naive Datetime and Date are wall-clock time in `input_tz` (a Date
-    at midnight), tz-aware Datetime is exact, integers and floats are epoch
-    numbers (floats through their shortest decimal text), nested types are
-    unparseable, anything else is cast to text.
+    Text follows this module's rules. Parquet dtypes are read directly: a
+    naive Datetime or a Date (at midnight) is wall-clock time in `input_tz`, a
+    tz-aware Datetime is exact (nanoseconds round like fractions), integers
+    and floats are epoch numbers (a float through its shortest decimal text;
+    ±inf is out_of_range, NaN unparseable), nested types are unparseable, and
+    anything else is cast to text (unparseable if it cannot be).
+
+    Polars' timezone rules stop in 2099: the value kept for an out-of-range
+    wall-clock time after 2100 ignores DST there.
+
+    Each of the two expressions costs a full parse: when both are needed,
+    `parse_time_struct` does it once.
     """
-    if isinstance(dtype, type):
-        # A bare class (`pl.String`, `pl.Datetime`) stands for its default instance.
-        dtype = dtype()
-    missing = pl.when(expr.is_null()).then(pl.lit(MISSING)).otherwise(None)
-    if isinstance(dtype, pl.Datetime):
-        physical_us = _round_to_us(expr, dtype.time_unit)
-        if dtype.time_zone is None:
-            physical_us = _localize(physical_us.cast(_INT), input_tz).cast(_WIDE)
-        return _finish(physical_us, missing)
-    if isinstance(dtype, pl.Date):
-        wall_us = expr.cast(_INT) * _US_PER_DAY
-        return _finish(_localize(wall_us, input_tz).cast(_WIDE), missing)
-    if dtype.is_integer():
-        negative = expr < 0
-        integer = expr.cast(_WIDE)
-        magnitude = pl.when(negative).then(_wide(0) - integer).otherwise(integer)
-        return _finish(_epoch_us(negative, magnitude, pl.lit(None, pl.String)), missing)
-    if dtype.is_float():
-        value, problem = _parse_text(_float_as_text(expr), input_tz, date_order)
-        infinite = expr.is_infinite().fill_null(False)
-        return value, pl.when(infinite).then(pl.lit(OUT_OF_RANGE)).otherwise(problem)
-    if dtype.is_nested() or isinstance(dtype, (pl.Object, pl.Null)):
-        problem = pl.when(expr.is_null()).then(pl.lit(MISSING)).otherwise(pl.lit(UNPARSEABLE))
-        return _to_utc_datetime(pl.lit(None, _INT)), problem.cast(pl.String)
-    return _parse_text(expr.cast(pl.String, strict=False), input_tz, date_order)
+    parsed = parse_time_struct(expr, dtype, input_tz=input_tz, date_order=date_order)
+    return parsed.struct.field("value"), parsed.struct.field("problem")
 
 
 def decide_date_order(values: pl.Series) -> DateOrder:
@@ -419,13 +547,15 @@ def decide_date_order(values: pl.Series) -> DateOrder:
     date and time read as D/M/YYYY) and none is impossible month-first; else
     day-first, including when the file holds no slash date at all.
     """
-    text = pl.col("value").str.strip_chars()
-    groups = _slash_groups(text)
-    is_slash = groups.struct.field("1").is_not_null()
-    verdict = pl.DataFrame({"value": values.cast(pl.String)}).select(
-        impossible_dmy=(is_slash & ~_slash_civil(groups, "dmy").is_valid()).any(),
-        impossible_mdy=(is_slash & ~_slash_civil(groups, "mdy").is_valid()).any(),
-    )
-    if verdict.item(0, "impossible_dmy") and not verdict.item(0, "impossible_mdy"):
+    text = pl.DataFrame({"text": values.cast(pl.String).str.strip_chars()})
+
+    def impossible(date_order: DateOrder) -> pl.Expr:
+        state = _with(pl.struct("text"), slash_groups=_slash_groups())
+        state = _with(state, **_slash_civil(date_order))
+        state = _with(state, **{name: F(f"slash_{name}") for name in _CIVIL})
+        return _with(state, impossible=F("slash") & ~_civil_valid()).struct.field("impossible")
+
+    verdict = text.select(dmy=impossible("dmy").any(), mdy=impossible("mdy").any())
+    if verdict.item(0, "dmy") and not verdict.item(0, "mdy"):
         return "mdy"
     return "dmy"
