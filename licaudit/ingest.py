@@ -19,7 +19,7 @@ import polars as pl
 from licaudit.columns import ColumnMapping, Match, map_columns
 from licaudit.errors import ConfigError
 from licaudit.readers import ROW, RawTable, discover, read_table
-from licaudit.timeparse import DateOrder, decide_date_order, parse_time
+from licaudit.timeparse import DateOrder, decide_date_order, parse_time_struct
 
 REASONS = (
     "malformed",
@@ -183,26 +183,25 @@ def _normalize(
     date_order = _date_order(frame, order_sources, options)
 
     tz = options.input_timezone
-    # Each parse is evaluated once into a column, then referred to by name: a
-    # parse expression is large, and Polars plans every reference to it anew.
+    # Each parse is evaluated once into columns, then referred to by name: a parse
+    # expression is large, and Polars evaluates every reference to it anew.
     if ts_source is None:
-        ts, ts_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit("missing")
+        parsed = frame.with_columns(
+            __ts=pl.lit(None, pl.Datetime("us", "UTC")), __ts_problem=pl.lit("missing")
+        )
     else:
-        ts, ts_problem = parse_time(ts_source, ts_dtype, input_tz=tz, date_order=date_order)
-    parsed = frame.with_columns(ts.alias("__ts"), ts_problem.alias("__ts_problem"))
+        parsed = parse_into(frame, "__ts", ts_source, ts_dtype, tz, date_order)
     ts, ts_problem = pl.col("__ts"), pl.col("__ts_problem")
-    end, end_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(None, pl.String)
-    if end_match is not None:
+    if end_match is not None and end_match.reading == "value":
         column = f"c{end_match.index}"
-        if end_match.reading == "value":
-            end, end_problem = parse_time(
-                pl.col(column), frame.schema[column], input_tz=tz, date_order=date_order
-            )
-        else:
+        parsed = parse_into(parsed, "__end", pl.col(column), frame.schema[column], tz, date_order)
+    else:
+        end, end_problem = pl.lit(None, pl.Datetime("us", "UTC")), pl.lit(None, pl.String)
+        if end_match is not None:
             end, end_problem = _end_from_duration(
-                pl.col(column), ts, 60 if end_match.reading == "minutes" else 1
+                pl.col(f"c{end_match.index}"), ts, 60 if end_match.reading == "minutes" else 1
             )
-    parsed = parsed.with_columns(end.alias("__end"), end_problem.alias("__end_problem"))
+        parsed = parsed.with_columns(end.alias("__end"), end_problem.alias("__end_problem"))
     end, end_problem = pl.col("__end"), pl.col("__end_problem")
 
     # An empty end is no end ("missing" matches none of the end reasons).
@@ -238,6 +237,21 @@ def _normalize(
         combined_date_time=combined,
     )
     return normalized, report
+
+
+def parse_into(
+    frame: pl.DataFrame,
+    name: str,
+    source: pl.Expr,
+    dtype: pl.DataType,
+    input_tz: str,
+    date_order: DateOrder,
+) -> pl.DataFrame:
+    """Add columns ``name`` (the instant) and ``name_problem``, parsed in one pass."""
+    parsed = parse_time_struct(source, dtype, input_tz=input_tz, date_order=date_order)
+    return frame.with_columns(
+        parsed.struct.rename_fields([name, f"{name}_problem"]).alias("__parsed")
+    ).unnest("__parsed")
 
 
 def _end_from_duration(

@@ -18,9 +18,9 @@ import polars as pl
 
 from licaudit.columns import ALIASES, fold
 from licaudit.errors import DataError
-from licaudit.ingest import IngestOptions
+from licaudit.ingest import IngestOptions, parse_into
 from licaudit.readers import ROW, read_table
-from licaudit.timeparse import decide_date_order, parse_time
+from licaudit.timeparse import decide_date_order
 
 ACTIVE_WORDS = ("active", "activated", "enabled", "true", "1", "yes", "oui")
 INACTIVE_WORDS = ("inactive", "deactivated", "disabled", "deleted", "false", "0", "no", "non")
@@ -89,12 +89,9 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     order = options.date_order or (
         decide_date_order(frame.get_column(ts_col)) if dtype == pl.String else "dmy"
     )
-    ts, problem = parse_time(
-        pl.col(ts_col), dtype, input_tz=options.input_timezone, date_order=order
-    )
-    # Parsed once into columns: Polars plans every reference to a parse expression anew.
-    frame = frame.with_columns(ts.alias("__ts"), problem.alias("__problem"))
-    ts, problem = pl.col("__ts"), pl.col("__problem")
+    # Parsed once into columns: Polars evaluates every reference to a parse expression anew.
+    frame = parse_into(frame, "__ts", pl.col(ts_col), dtype, options.input_timezone, order)
+    ts, problem = pl.col("__ts"), pl.col("__ts_problem")
     status = pl.col(status_col).cast(pl.String).str.strip_chars().str.to_lowercase()
     user = pl.col(user_col).cast(pl.String).str.strip_chars()
     if not options.case_sensitive_users:
