@@ -312,12 +312,15 @@ def _identity_columns(mapping: ColumnMapping, options: IngestOptions) -> list[pl
     ]
 
 
-def _check_map(tables: Sequence[RawTable], column_map: Mapping[str, str]) -> None:
+def _check_map(
+    columns_by_file: Mapping[Path, Sequence[str]], column_map: Mapping[str, str]
+) -> None:
     for canonical, column in column_map.items():
         wanted = column.strip().lower()
-        if not any(wanted in (name.strip().lower() for name in t.columns) for t in tables):
-            seen = sorted({name for t in tables for name in t.columns})
-            files = [str(t.path) for t in tables]
+        found = (name.strip().lower() for names in columns_by_file.values() for name in names)
+        if wanted not in found:
+            seen = sorted({name for names in columns_by_file.values() for name in names})
+            files = [str(path) for path in columns_by_file]
             where = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
             raise ConfigError(
                 f"`--map {canonical}={column}` names a column the input does not have "
@@ -326,48 +329,63 @@ def _check_map(tables: Sequence[RawTable], column_map: Mapping[str, str]) -> Non
             )
 
 
+def _ingest_table(
+    table: RawTable, options: IngestOptions
+) -> tuple[pl.DataFrame, pl.DataFrame, FileReport]:
+    """One file's used events, its rejects (with the raw record), and what was found in it."""
+    frame = table.frame.collect()
+    normalized, report = _normalize(table, frame, options)
+    rejected = normalized.filter(pl.col("reason").is_not_null())
+    events = normalized.filter(pl.col("reason").is_null()).select(list(EVENT_SCHEMA))
+    del normalized
+    raw = frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode())).select(
+        pl.col(ROW), table.raw_text().alias("raw")
+    )
+    report.rows_read = frame.height + table.malformed.height
+    del frame
+    file_rejects = pl.concat(
+        [
+            table.malformed.select(
+                pl.col(ROW).alias("row"), pl.lit("malformed").alias("reason"), "raw"
+            ),
+            rejected.join(raw, on=ROW, how="left").select(
+                pl.col(ROW).alias("row"), "reason", "raw"
+            ),
+        ]
+    ).sort("row")
+    report.rows_rejected = file_rejects.height
+    rejects = file_rejects.select(pl.lit(str(table.path)).alias("source"), "row", "reason", "raw")
+    return events, rejects, report
+
+
 def ingest(
     paths: Sequence[Path],
     options: IngestOptions,
     on_file: Callable[[Path, int, int], None] | None = None,
 ) -> Ingested:
-    """Read every input file into canonical events and counted rejects."""
+    """Read every input file into canonical events and counted rejects.
+
+    Files are read and normalized one at a time, so that only one file's raw text
+    columns are held at once, whatever the size of the folder.
+    """
     files = discover(paths, options.recursive)
-    tables: list[RawTable] = []
-    for done, path in enumerate(files, 1):
-        tables.append(read_table(path, options.encoding))
-        if on_file is not None:
-            on_file(path, done, len(files))
-    _check_map(tables, options.column_map)
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []
     warnings: list[str] = []
-    for table in tables:
-        frame = table.frame.collect()
-        normalized, report = _normalize(table, frame, options)
-        rejected = normalized.filter(pl.col("reason").is_not_null())
-        events.append(normalized.filter(pl.col("reason").is_null()).select(list(EVENT_SCHEMA)))
-        raw = frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode())).select(
-            pl.col(ROW), table.raw_text().alias("raw")
-        )
-        file_rejects = pl.concat(
-            [
-                table.malformed.select(
-                    pl.col(ROW).alias("row"), pl.lit("malformed").alias("reason"), "raw"
-                ),
-                rejected.join(raw, on=ROW, how="left").select(
-                    pl.col(ROW).alias("row"), "reason", "raw"
-                ),
-            ]
-        ).sort("row")
-        rejects.append(
-            file_rejects.select(pl.lit(str(table.path)).alias("source"), "row", "reason", "raw")
-        )
-        report.rows_read = frame.height + table.malformed.height
-        report.rows_rejected = file_rejects.height
+    columns_by_file: dict[Path, list[str]] = {}
+    for done, path in enumerate(files, 1):
+        table = read_table(path, options.encoding)
+        columns_by_file[path] = table.columns
+        file_events, file_rejects, report = _ingest_table(table, options)
+        events.append(file_events)
+        rejects.append(file_rejects)
         reports.append(report)
         warnings.extend(_file_warnings(table, report))
+        del table
+        if on_file is not None:
+            on_file(path, done, len(files))
+    _check_map(columns_by_file, options.column_map)
     return Ingested(
         events=pl.concat(events).cast(pl.Schema(EVENT_SCHEMA))
         if events
