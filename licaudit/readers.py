@@ -282,10 +282,10 @@ def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> R
         invalid.append((row.number, row.text))
         return "skip"
 
-    def read(threads: bool) -> pa.Table:
+    def read(buffer: pa.Buffer, threads: bool) -> pa.Table:
         invalid.clear()
         return pa_csv.read_csv(
-            pa.py_buffer(payload),
+            buffer,
             read_options=pa_csv.ReadOptions(
                 use_threads=threads, column_names=names, skip_rows=1, block_size=1 << 24
             ),
@@ -300,10 +300,10 @@ def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> R
         )
 
     try:
-        table = read(threads=True)
+        table = read(pa.py_buffer(payload), threads=True)
         if any(number is None for number, _ in invalid):
             # Threaded reads do not know record numbers; the rejects file needs them.
-            table = read(threads=False)
+            table = read(pa.py_buffer(payload), threads=False)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
         raise DataError(f"File {path} cannot be read as CSV: {error}.") from None
     frame = pl.from_arrow(table)
@@ -427,8 +427,11 @@ def _reject_nul_fields(table: RawTable) -> RawTable:
     has_nul = pl.any_horizontal(
         [pl.col(name).str.contains("\x00", literal=True) for name in texts]
     ).fill_null(False)
-    nul_rows = frame.filter(has_nul)
-    table.frame = frame.filter(~has_nul).lazy()
+    nul_mask = frame.select(has_nul).to_series()
+    if not nul_mask.any():
+        return table  # the common case: no copy of the frame
+    nul_rows = frame.filter(nul_mask)
+    table.frame = frame.filter(~nul_mask).lazy()
     if nul_rows.height:
         table.malformed = pl.concat(
             [table.malformed, nul_rows.select(ROW, raw=table.raw_text())]
