@@ -67,9 +67,10 @@ def test_report_prints_reconciliation_then_month_summary_and_days_over_capacity(
     assert "2025-10-01" in out and "Refused (1)" in out
 
 
-def test_piped_report_carries_no_colour(tmp_path: Path) -> None:
+def test_piped_report_carries_no_colour_or_decoration(tmp_path: Path) -> None:
     _, out, _ = invoke("report", logs(tmp_path))
     assert "\x1b[" not in out
+    assert not set(out) & set("┏━┃│└─╇┡")
 
 
 def test_report_csv_reads_back_to_the_usage_table_the_library_computes(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from licaudit.audit import AuditResult, ContractResult
@@ -49,8 +51,27 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def frame_table(frame: pl.DataFrame, title: str | None = None, limit: int | None = None) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
+def new_table(console: Console, title: str | None) -> Table:
+    """A table with borders on a terminal; piped, plain aligned columns (SPEC 4)."""
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.HEAVY_HEAD if console.is_terminal else None,
+        pad_edge=console.is_terminal,
+    )
+
+
+def heading(console: Console, text: str) -> None:
+    if console.is_terminal:
+        console.rule(f"[bold]{escape(text)}[/]")
+    else:
+        console.print(f"\n== {text} ==", markup=False)
+
+
+def frame_table(
+    console: Console, frame: pl.DataFrame, title: str | None = None, limit: int | None = None
+) -> Table:
+    table = new_table(console, title)
     for name, dtype in frame.schema.items():
         table.add_column(name, justify="right" if dtype.is_numeric() else "left")
     shown = as_text_friendly(frame if limit is None else frame.head(limit))
@@ -64,10 +85,10 @@ def frame_table(frame: pl.DataFrame, title: str | None = None, limit: int | None
 def _contract_section(console: Console, result: ContractResult, currency: str) -> None:
     contract = result.contract
     scope = f", scope {contract.scope}" if contract.scope else ""
-    console.rule(f"[bold]{contract.name}[/] ({contract.model}{scope}, {contract.timezone})")
+    heading(console, f"{contract.name} ({contract.model}{scope}, {contract.timezone})")
     months = result.month_rows.select("scope", "period", "units", "capacity", "excess", "cost")
     months = months.rename({"cost": f"cost ({currency})"})
-    console.print(frame_table(months, "Month summary"))
+    console.print(frame_table(console, months, "Month summary"))
     over = result.day_rows.filter(pl.col("excess") > 0).select(
         "scope", "period", "units", "capacity", "excess"
     )
@@ -76,13 +97,15 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
     elif over.is_empty():
         console.print(f"No day over capacity ({contract.capacity:,}).")
     else:
-        console.print(frame_table(over, f"Days over capacity ({over.height})"))
+        console.print(frame_table(console, over, f"Days over capacity ({over.height})"))
     for name, detail in result.details.items():
         if detail.is_empty():
             console.print(f"{name.capitalize()}: none.")
         else:
             console.print(
-                frame_table(detail, f"{name.capitalize()} ({detail.height:,})", DETAIL_ROWS_SHOWN)
+                frame_table(
+                    console, detail, f"{name.capitalize()} ({detail.height:,})", DETAIL_ROWS_SHOWN
+                )
             )
 
 
@@ -117,7 +140,7 @@ def _mapping_rows(report: FileReport) -> list[tuple[str, str, str]]:
 
 
 def render_inspection(console: Console, summary: dict[str, Any], ingested: Ingested) -> None:
-    files = Table(title="Files", title_justify="left")
+    files = new_table(console, "Files")
     for column in ("file", "format", "encoding", "delimiter", "date order", "rows", "rejected"):
         files.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
     for report in ingested.files:
@@ -129,7 +152,7 @@ def render_inspection(console: Console, summary: dict[str, Any], ingested: Inges
         )  # fmt: skip
     console.print(files)
     for report in ingested.files:
-        mapping = Table(title=f"Columns of {report.path}", title_justify="left")
+        mapping = new_table(console, f"Columns of {report.path}")
         for column in ("canonical", "source column", "ignored"):
             mapping.add_column(column)
         for row in _mapping_rows(report):
