@@ -218,12 +218,12 @@ def _normalize(
         .then(pl.lit("end_before_ts"))
         .otherwise(pl.lit(None, pl.String))
     )
-    normalized = parsed.select(
+    normalized = _with_identity(parsed, mapping, options).select(
         pl.col(ROW),
         reason.alias("reason"),
         ts.alias("ts"),
         end.alias("end"),
-        *_identity_columns(mapping, options),
+        *IDENTITY_COLUMNS,
     )
     report = FileReport(
         path=table.path,
@@ -277,39 +277,53 @@ def _end_from_duration(
     return end, problem
 
 
-def _identity_columns(mapping: ColumnMapping, options: IngestOptions) -> list[pl.Expr]:
+IDENTITY_COLUMNS = ("user", "anonymous", "method", "product", "session", "device")
+
+
+def _with_identity(
+    frame: pl.DataFrame, mapping: ColumnMapping, options: IngestOptions
+) -> pl.DataFrame:
+    """Add the normalized identity columns: user, anonymous, method, product, session, device.
+
+    Built in two steps: the trimmed and lowercased texts are made once into columns,
+    then read by name, since Polars evaluates every reference to an expression anew.
+    """
+
     def source(name: str) -> pl.Expr:
         match = mapping.chosen.get(name)
         return (
             pl.lit(None, pl.String) if match is None else pl.col(f"c{match.index}").cast(pl.String)
         )
 
-    user_raw = source("user").str.strip_chars()
-    user_folded = user_raw.str.to_lowercase()
-    user = user_raw if options.case_sensitive_users else user_folded
-    anonymous = user_folded.is_null() | user_folded.is_in(ANONYMOUS_USERS)
     auth = mapping.chosen.get("authenticated")
+    texts = frame.with_columns(
+        __user=source("user").str.strip_chars(),
+        __method=source("method").str.strip_chars().str.to_lowercase(),
+        __product=source("product").str.strip_chars().str.to_lowercase(),
+        __auth=pl.lit(None, pl.String) if auth is None else _words(pl.col(f"c{auth.index}")),
+    ).with_columns(__folded=pl.col("__user").str.to_lowercase())
+    user = pl.col("__user") if options.case_sensitive_users else pl.col("__folded")
+    anonymous = pl.col("__folded").is_null() | pl.col("__folded").is_in(ANONYMOUS_USERS)
     if auth is not None:
-        word = _words(pl.col(f"c{auth.index}"))
         refused_words = TRUE_WORDS if auth.reading == "inverted" else FALSE_WORDS
-        anonymous = anonymous | word.is_in(refused_words).fill_null(False)
+        anonymous = anonymous | pl.col("__auth").is_in(refused_words).fill_null(False)
 
-    def label(name: str, default: str) -> pl.Expr:
-        value = source(name).str.strip_chars().str.to_lowercase()
+    def label(column: str, default: str) -> pl.Expr:
+        value = pl.col(column)
         return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
 
     def as_written(name: str) -> pl.Expr:
         value = source(name)
         return pl.when(value == "").then(pl.lit(None, pl.String)).otherwise(value)
 
-    return [
-        pl.when(user == "").then(pl.lit(None, pl.String)).otherwise(user).alias("user"),
-        anonymous.alias("anonymous"),
-        label("method", "unknown").alias("method"),
-        label("product", "default").alias("product"),
-        as_written("session").alias("session"),
-        as_written("device").alias("device"),
-    ]
+    return texts.with_columns(
+        user=pl.when(user == "").then(pl.lit(None, pl.String)).otherwise(user),
+        anonymous=anonymous,
+        method=label("__method", "unknown"),
+        product=label("__product", "default"),
+        session=as_written("session"),
+        device=as_written("device"),
+    )
 
 
 def _check_map(
