@@ -37,6 +37,21 @@ class Calendar:
     def last_end(self) -> Any:
         return self.days["end"][-1]
 
+    def day_of(self, instant: pl.Expr) -> pl.Expr:
+        """The local day of a Datetime(us, UTC) expression; null outside the calendar.
+
+        Same answer as ``local_day``, found by binary search of the day starts: a
+        timezone conversion per event costs several times more on large inputs.
+        """
+        count = self.days.height
+        if count == 0:
+            return pl.lit(None, pl.Date)
+        found = pl.lit(self.days["start"]).search_sorted(instant, side="right")
+        index = found.cast(pl.Int64) - 1  # unsigned: 0 - 1 would wrap around
+        inside = (index >= 0) & (instant < pl.lit(self.last_end, pl.Datetime("us", "UTC")))
+        day = pl.lit(self.days["day"]).gather(index.clip(0, count - 1))
+        return pl.when(inside).then(day).otherwise(pl.lit(None, pl.Date))
+
 
 def local_day(instant: pl.Expr, timezone: str) -> pl.Expr:
     """The local calendar day, in ``timezone``, of a Datetime(us, UTC) expression."""

@@ -32,7 +32,10 @@ BUSY_DAY = HEADER + "".join(
         "2025-10-02T09:00:00+02:00,alice,web,ne\n",
     ]
 )
-CONTRACT = '[[contract]]\nname = "ne"\nmodel = "daily-active"\ncapacity = 3\nprice = 100\nexcess_price = 10\n'
+CONTRACT = (
+    '[[contract]]\nname = "ne"\nmodel = "daily-active"\n'
+    "capacity = 3\nprice = 100\nexcess_price = 10\n"
+)
 
 
 def logs(tmp_path: Path, text: str = BUSY_DAY, contract: str | None = CONTRACT) -> Path:

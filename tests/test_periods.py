@@ -135,3 +135,29 @@ def test_calendar_days_are_contiguous_local_days_of_23_to_25_hours(
     assert set(checks["hours"].to_list()) <= {23.0, 24.0, 25.0}
     # In these zones local midnight always exists: every day starts exactly at it.
     assert all(start.astimezone(zone).time() == datetime.min.time() for start in checks["start"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    timezone=st.sampled_from(["Europe/Paris", "America/New_York", "Australia/Sydney", "UTC"]),
+    offsets=st.lists(st.integers(min_value=-2 * 86_400, max_value=400 * 86_400), max_size=40),
+)
+def test_day_of_finds_the_local_day_like_a_timezone_conversion(
+    timezone: str, offsets: list[int]
+) -> None:
+    calendar = build_calendar(date(2024, 12, 30), date(2026, 1, 2), timezone)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    # Instants on every day of the range, plus each day's first instant and the one before it.
+    instants = [base + timedelta(seconds=offset) for offset in offsets]
+    for start in calendar.days["start"].to_list()[::7]:
+        instants += [start, start - timedelta(microseconds=1)]
+    frame = pl.DataFrame({"ts": instants}, schema={"ts": pl.Datetime("us", "UTC")})
+    found = frame.select(
+        by_search=calendar.day_of(pl.col("ts")), by_conversion=local_day(pl.col("ts"), timezone)
+    )
+    inside = (frame["ts"] >= calendar.first_start) & (frame["ts"] < calendar.last_end)
+    assert (
+        found.filter(inside)["by_search"].to_list()
+        == found.filter(inside)["by_conversion"].to_list()
+    )
+    assert found.filter(~inside)["by_search"].null_count() == (~inside).sum()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from licaudit.models.base import Calendar, Model, ModelResult, Option, local_day
+from licaudit.models.base import Calendar, Model, ModelResult, Option
 
 if TYPE_CHECKING:
     from licaudit.contract import Contract
@@ -42,7 +42,7 @@ def user_days(events: pl.LazyFrame, calendar: Calendar, contract: Contract) -> p
     sync_methods = list(options["sync_methods"])
     return (
         events.filter(~pl.col("anonymous"))
-        .with_columns(day=local_day(pl.col("ts"), calendar.timezone))
+        .with_columns(day=calendar.day_of(pl.col("ts")))
         .group_by("day", "user")
         .agg(
             first_event=pl.col("ts").min(),
