@@ -11,9 +11,8 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +23,28 @@ from rich.text import Text
 
 from licaudit import __version__
 from licaudit.audit import AuditResult, Period, run_audit
+from licaudit.cli_options import (
+    CapacityOpt,
+    ContractOpt,
+    DateOrderOpt,
+    DateOrderOption,
+    DebugOpt,
+    EncodingOpt,
+    Format,
+    FromOpt,
+    InputTzOpt,
+    InspectFormat,
+    MapOpt,
+    ModelOpt,
+    Paths,
+    PeriodOption,
+    RatioOpt,
+    RecursiveOpt,
+    RejectsOpt,
+    RosterOpt,
+    TimezoneOpt,
+    ToOpt,
+)
 from licaudit.columns import parse_map_option
 from licaudit.contract import (
     CONTRACT_FILE_NAME,
@@ -49,87 +70,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    parquet = "parquet"
-
-
-class InspectFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class PeriodOption(StrEnum):
-    day = "day"
-    month = "month"
-
-
-class DateOrderOption(StrEnum):
-    dmy = "dmy"
-    mdy = "mdy"
-
-
-Paths = Annotated[
-    list[Path], typer.Argument(help="Log files or folders (a folder: its supported files).")
-]
-ContractOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--contract", "-c", help="Contract file (TOML). Default: licaudit.toml in a folder given."
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option("--model", help=f"Model of a command-line contract: {', '.join(MODELS)}."),
-]
-CapacityOpt = Annotated[
-    int | None, typer.Option("--capacity", min=0, help="Contracted units of the --model contract.")
-]
-TimezoneOpt = Annotated[
-    str | None,
-    typer.Option("--timezone", help="Timezone of the --model contract (default Europe/Paris)."),
-]
-InputTzOpt = Annotated[
-    str | None,
-    typer.Option("--input-tz", help="Timezone of timestamps written without offset (default UTC)."),
-]
-DateOrderOpt = Annotated[
-    DateOrderOption | None,
-    typer.Option(
-        "--date-order", help="Force DD/MM/YYYY (dmy) or MM/DD/YYYY (mdy) for slash dates."
-    ),
-]
-MapOpt = Annotated[
-    list[str] | None,
-    typer.Option("--map", help="Column overrides, e.g. --map ts=EventTime,user=Login."),
-]
-EncodingOpt = Annotated[
-    str | None, typer.Option("--encoding", help="Text encoding of the inputs (default: detected).")
-]
-RecursiveOpt = Annotated[bool, typer.Option("--recursive", "-r", help="Read folders recursively.")]
-RosterOpt = Annotated[
-    Path | None, typer.Option("--roster", help="Roster file (ts, user, status[, product]).")
-]
-RejectsOpt = Annotated[
-    Path | None, typer.Option("--rejects", help="Write every rejected row to this CSV file.")
-]
-RatioOpt = Annotated[
-    float,
-    typer.Option(
-        "--max-reject-ratio", min=0.0, max=1.0, help="Exit 3 when more rows are rejected."
-    ),
-]
-FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First reported day, YYYY-MM-DD (contract timezone).")
-]
-ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Last reported day, YYYY-MM-DD, inclusive.")
-]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 
 @dataclass
@@ -239,16 +179,8 @@ def _read_inputs(
     settings = _settings(paths, contract)
     if model is not None:
         cli_contract = command_line_contract(model, capacity, timezone, settings)
-        base = settings or Settings(contracts=())
-        settings = Settings(
-            contracts=(cli_contract,),
-            timezone=base.timezone,
-            input_timezone=base.input_timezone,
-            case_sensitive_users=base.case_sensitive_users,
-            roster=base.roster,
-            currency=base.currency,
-            source=base.source,
-        )
+        # The file's top-level settings still apply; its [[contract]] tables do not.
+        settings = replace(settings or Settings(contracts=()), contracts=(cli_contract,))
     elif capacity is not None or timezone is not None:
         raise ConfigError(
             "`--capacity` and `--timezone` describe a --model contract, and no --model was given.",
@@ -305,6 +237,38 @@ def _check_reject_ratio(ingested: Ingested, limit: float) -> None:
             f"more than --max-reject-ratio {limit}.",
             "see why with --rejects rejects.csv, or raise --max-reject-ratio.",
         )
+
+
+def _audit(
+    paths: list[Path],
+    contract: Path | None,
+    model: str | None,
+    capacity: int | None,
+    timezone: str | None,
+    input_tz: str | None,
+    date_order: DateOrderOption | None,
+    column_map: list[str] | None,
+    encoding: str | None,
+    recursive: bool,
+    roster: Path | None,
+    date_from: str | None,
+    date_to: str | None,
+    rejects: Path | None,
+) -> tuple[Inputs, AuditResult]:
+    """What ``report`` and ``check`` share: read, write the rejects, run every contract."""
+    first, last = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
+    if first and last and first > last:
+        raise ConfigError(f"`--from` {first} is after `--to` {last}.", "swap them.")
+    inputs = _read_inputs(
+        paths, contract=contract, model=model, capacity=capacity, timezone=timezone,
+        input_tz=input_tz, date_order=date_order, column_map=column_map, encoding=encoding,
+        recursive=recursive, roster=roster, need_contract=True,
+    )  # fmt: skip
+    _write_rejects(inputs.ingested, rejects)
+    _check_usable(inputs.ingested)
+    settings = inputs.settings
+    audit = run_audit(inputs.ingested, settings.contracts, settings.currency, first, last)
+    return inputs, audit
 
 
 def _json_document(audit: AuditResult, period: Period, roster: Roster | None) -> dict[str, Any]:
@@ -368,20 +332,11 @@ def report(
 ) -> None:
     """Read the logs, run every contract, and print the usage table with its details."""
     with _errors_to_exit_codes(debug):
-        first, last = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
-        if first and last and first > last:
-            raise ConfigError(f"`--from` {first} is after `--to` {last}.", "swap them.")
-        inputs = _read_inputs(
-            paths, contract=contract, model=model, capacity=capacity, timezone=timezone,
-            input_tz=input_tz, date_order=date_order, column_map=column_map, encoding=encoding,
-            recursive=recursive, roster=roster, need_contract=True,
+        inputs, audit = _audit(
+            paths, contract, model, capacity, timezone, input_tz, date_order, column_map,
+            encoding, recursive, roster, date_from, date_to, rejects,
         )  # fmt: skip
         ingested = inputs.ingested
-        _write_rejects(ingested, rejects)
-        _check_usable(ingested)
-        audit = run_audit(
-            ingested, inputs.settings.contracts, inputs.settings.currency, first, last
-        )
         names = audit.table_names()
         if table not in names:
             raise ConfigError(
@@ -443,19 +398,10 @@ def check(
 ) -> None:
     """For cron: print one line per contract and period over capacity; exit 1 on overage."""
     with _errors_to_exit_codes(debug):
-        first, last = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
-        if first and last and first > last:
-            raise ConfigError(f"`--from` {first} is after `--to` {last}.", "swap them.")
-        inputs = _read_inputs(
-            paths, contract=contract, model=model, capacity=capacity, timezone=timezone,
-            input_tz=input_tz, date_order=date_order, column_map=column_map, encoding=encoding,
-            recursive=recursive, roster=roster, need_contract=True,
+        inputs, audit = _audit(
+            paths, contract, model, capacity, timezone, input_tz, date_order, column_map,
+            encoding, recursive, roster, date_from, date_to, rejects,
         )  # fmt: skip
-        _write_rejects(inputs.ingested, rejects)
-        _check_usable(inputs.ingested)
-        audit = run_audit(
-            inputs.ingested, inputs.settings.contracts, inputs.settings.currency, first, last
-        )
         over = audit.overage("day" if period is PeriodOption.day else "month")
         for row in over.iter_rows(named=True):
             typer.echo(
