@@ -9,8 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from licaudit.encodings import decode_text
 from licaudit.errors import ConfigError, DataError
-from licaudit.readers import ROW, RawTable, decode_text, discover, is_supported, read_table
+from licaudit.readers import ROW, RawTable, discover, is_supported, read_table
 from licaudit.readers import sniff_delimiter as sniff
 from tests.conftest import csv_text
 
