@@ -1,0 +1,87 @@
+"""CSV/JSON/Parquet writers: formula guard, text forms of values, atomic files (SPEC 4)."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from licaudit.errors import ConfigError
+from licaudit.report.files import csv_bytes, guard_formulas, json_rows, parquet_bytes, write_atomic
+
+
+@pytest.mark.parametrize("cell", ["=SUM(A1)", "+33 1 23", "-1", "@cmd", "\tx", "\rx"])
+def test_text_cells_starting_a_formula_are_prefixed_with_a_quote(cell: str) -> None:
+    guarded = guard_formulas(pl.DataFrame({"user": [cell]}))
+    assert guarded["user"].to_list() == ["'" + cell]
+
+
+def test_other_text_cells_and_numbers_are_left_as_they_are() -> None:
+    frame = pl.DataFrame({"user": ["alice", "a=b", None], "units": [-1, 2, 3]})
+    assert guard_formulas(frame).equals(frame)
+
+
+def test_csv_writes_timestamps_as_iso_utc_and_cost_with_two_decimals() -> None:
+    frame = pl.DataFrame(
+        {
+            "first_event": [datetime(2025, 10, 1, 8, 0, 0, 5, tzinfo=UTC)],
+            "day": [date(2025, 10, 1)],
+            "cost": pl.Series([Decimal("1920.5")], dtype=pl.Decimal(38, 2)),
+        }
+    )
+    assert csv_bytes(frame).decode() == (
+        "first_event,day,cost\n2025-10-01T08:00:00.000005Z,2025-10-01,1920.50\n"
+    )
+
+
+def test_json_rows_give_cost_as_a_number_and_timestamps_as_text() -> None:
+    frame = pl.DataFrame(
+        {
+            "first_event": [datetime(2025, 10, 1, 8, tzinfo=UTC)],
+            "cost": pl.Series([Decimal("0.13")], dtype=pl.Decimal(38, 2)),
+            "capacity": pl.Series([None], dtype=pl.Int64),
+        }
+    )
+    assert json_rows(frame) == [
+        {"first_event": "2025-10-01T08:00:00.000000Z", "cost": 0.13, "capacity": None}
+    ]
+
+
+def test_parquet_keeps_the_types() -> None:
+    frame = pl.DataFrame({"units": [4], "day": [date(2025, 10, 1)]})
+    assert pl.read_parquet(io.BytesIO(parquet_bytes(frame))).equals(frame)
+
+
+def test_atomic_write_replaces_the_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "usage.csv"
+    target.write_text("old")
+    write_atomic(target, b"new")
+    assert target.read_text() == "new"
+    assert os.listdir(tmp_path) == ["usage.csv"]
+
+
+def test_atomic_write_into_a_missing_folder_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        write_atomic(tmp_path / "nope" / "usage.csv", b"x")
+    assert "does not exist" in caught.value.message
+
+
+def test_failed_atomic_write_leaves_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "usage.csv"
+    target.write_text("old")
+
+    def disk_full(descriptor: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["usage.csv"]
