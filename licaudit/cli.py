@@ -58,7 +58,9 @@ from licaudit.ingest import Ingested, IngestOptions, ingest
 from licaudit.inspection import inspection_summary
 from licaudit.models import MODELS
 from licaudit.report.files import csv_bytes, emit, json_bytes, json_rows, parquet_bytes
+from licaudit.report.html import html_bytes
 from licaudit.report.terminal import reconciliation_line, render_inspection, render_report
+from licaudit.report.xlsx import xlsx_bytes
 from licaudit.roster import Roster, read_roster
 
 app = typer.Typer(
@@ -291,11 +293,33 @@ def _json_document(audit: AuditResult, period: Period, roster: Roster | None) ->
     return document
 
 
+def _payload(
+    output_format: Format, audit: AuditResult, table: str, period: Period, roster: Roster | None
+) -> bytes:
+    """The report as bytes of a file format: one table (csv, parquet) or all (json, xlsx, html)."""
+    if output_format is Format.csv:
+        return csv_bytes(audit.table(table, period))
+    if output_format is Format.parquet:
+        return parquet_bytes(audit.table(table, period))
+    document = _json_document(audit, period, roster)
+    if output_format is Format.json:
+        return json_bytes(document)
+    tables = {name: audit.table(name, period) for name in audit.table_names()}
+    if output_format is Format.xlsx:
+        summary = {key: value for key, value in document.items() if key != "tables"}
+        by_reason = summary.pop("rejects_by_reason")
+        summary |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
+        return xlsx_bytes(tables, summary)
+    lines = [reconciliation_line(audit.ingested), *audit.ingested.warnings]
+    return html_bytes("licaudit report", lines, tables)
+
+
 @app.command(
     epilog="Examples:\n\n"
     "  licaudit report sample_logs\n\n"
     "  licaudit report logs/ --model daily-active --capacity 40 --period month --format csv\n\n"
-    "  licaudit report logs/ --format csv --table refused --output refused.csv"
+    "  licaudit report logs/ --format csv --table refused --output refused.csv\n\n"
+    "  licaudit report logs/ --format xlsx --period month --output usage.xlsx"
 )
 def report(
     paths: Paths,
@@ -310,7 +334,8 @@ def report(
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
     output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="table (default), csv, json or parquet.")
+        Format,
+        typer.Option("--format", "-f", help="table (default), csv, json, parquet, xlsx or html."),
     ] = Format.table,
     table: Annotated[
         str, typer.Option("--table", "-t", help="Table for csv/parquet: usage, refused, ...")
@@ -347,7 +372,8 @@ def report(
         if output_format is Format.table:
             if output is not None:
                 raise ConfigError(
-                    "`--output` needs a file format.", "add --format csv, json or parquet."
+                    "`--output` needs a file format.",
+                    "add --format csv, json, parquet, xlsx or html.",
                 )
             render_report(_stdout(), audit, ingested.warnings, inputs.roster)
         else:
@@ -355,15 +381,13 @@ def report(
             err.print(reconciliation_line(ingested), markup=False)
             for warning in ingested.warnings:
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)
-            if output_format is Format.parquet and output is None and sys.stdout.isatty():
+            binary = output_format in (Format.parquet, Format.xlsx)
+            if binary and output is None and sys.stdout.isatty():
                 raise ConfigError(
-                    "Parquet is binary: it needs `--output FILE`.", "add --output usage.parquet."
+                    f"{output_format.value} is a binary format: it needs `--output FILE`.",
+                    f"add e.g. --output usage.{output_format.value}.",
                 )
-            payload = {
-                Format.csv: lambda: csv_bytes(audit.table(table, chosen)),
-                Format.parquet: lambda: parquet_bytes(audit.table(table, chosen)),
-                Format.json: lambda: json_bytes(_json_document(audit, chosen, inputs.roster)),
-            }[output_format]()
+            payload = _payload(output_format, audit, table, chosen, inputs.roster)
             emit(payload, output, sys.stdout.buffer)
         _check_reject_ratio(ingested, max_reject_ratio)
         if fail_on_overage and not audit.overage(chosen).is_empty():

@@ -16,6 +16,8 @@ class Format(StrEnum):
     csv = "csv"
     json = "json"
     parquet = "parquet"
+    xlsx = "xlsx"
+    html = "html"
 
 
 class InspectFormat(StrEnum):

@@ -11,6 +11,7 @@ import io
 import json
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -355,3 +356,41 @@ def test_inspect_table_lists_files_and_columns(tmp_path: Path) -> None:
 def test_version_option_prints_the_version() -> None:
     code, out, _ = invoke("--version")
     assert code == 0 and out.startswith("licaudit ")
+
+
+def test_report_xlsx_has_a_summary_and_one_sheet_per_table(tmp_path: Path) -> None:
+    target = tmp_path / "usage.xlsx"
+    code, _, _ = invoke(
+        "report", logs(tmp_path), "--format", "xlsx", "--period", "month", "--output", target
+    )
+    assert code == 0
+    workbook = openpyxl.load_workbook(target)
+    assert workbook.sheetnames == ["summary", "usage", "refused"]
+    usage = [[cell.value for cell in row] for row in workbook["usage"].iter_rows()]
+    assert usage[0][:8] == [
+        "contract", "model", "scope", "period", "units", "capacity", "excess", "cost",
+    ]  # fmt: skip
+    assert usage[1][3:8] == ["2025-10", 4, 3, 1, 110]
+    summary = {row[0].value: row[1].value for row in workbook["summary"].iter_rows()}
+    assert (summary["rows_read"], summary["rows_used"], summary["rows_rejected"]) == (9, 9, 0)
+
+
+def test_xlsx_text_cells_are_text_with_the_formula_prefix(tmp_path: Path) -> None:
+    text = HEADER + "2025-10-01T08:00:00+02:00,=HYPERLINK(x),web,ne\n"
+    folder = logs(tmp_path, text, CONTRACT.replace("capacity = 3", "capacity = 0"))
+    target = tmp_path / "usage.xlsx"
+    code, _, _ = invoke("report", folder, "--format", "xlsx", "--output", target)
+    assert code == 0
+    cell = openpyxl.load_workbook(target)["refused"]["C2"]
+    assert (cell.value, cell.data_type) == ("'=hyperlink(x)", "s")
+
+
+def test_report_html_is_one_page_with_every_table_escaped(tmp_path: Path) -> None:
+    text = HEADER + "2025-10-01T08:00:00+02:00,<b>eve</b>,web,ne\n"
+    folder = logs(tmp_path, text, CONTRACT.replace("capacity = 3", "capacity = 0"))
+    code, out, _ = invoke("report", folder, "--format", "html")
+    assert code == 0
+    assert out.startswith("<!DOCTYPE html>")
+    assert "<h2>usage (1 rows)</h2>" in out and "<h2>refused (1 rows)</h2>" in out
+    assert "&lt;b&gt;eve&lt;/b&gt;" in out and "<b>eve</b>" not in out
+    assert "rows read 1 = used 1 + rejected 0" in out
