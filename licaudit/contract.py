@@ -304,7 +304,7 @@ def load_contract_file(path: Path) -> Settings:
     """Read and validate a contract file; a missing or unreadable one is a ConfigError."""
     if not path.is_file():
         raise ConfigError(
-            f"Contract file {path} does not exist.",
+            f"Contract file {path} " + ("is a folder." if path.is_dir() else "does not exist."),
             "give an existing file with --contract, or use --model and --capacity.",
         )
     try:

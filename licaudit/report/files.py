@@ -90,18 +90,28 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
 def write_atomic(path: Path, payload: bytes) -> None:
     """Write a file whole or not at all: a crash leaves no half-written output."""
     directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(
+            f"Cannot write {path}: it is a folder.", "give a file name, e.g. --output usage.csv."
+        )
     if not directory.is_dir():
         raise ConfigError(
             f"Cannot write {path}: folder {directory} does not exist.",
             "create the folder first, or choose another --output path.",
         )
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as error:
+        raise ConfigError(f"Cannot write {path}: {error.strerror or error}.") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ConfigError(f"Cannot write {path}: {error.strerror or error}.") from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

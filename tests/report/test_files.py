@@ -81,7 +81,14 @@ def test_failed_atomic_write_leaves_the_old_file_and_no_temporary(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(ConfigError) as caught:
         write_atomic(target, b"new")
+    assert caught.value.message == f"Cannot write {target}: disk full."
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["usage.csv"]
+
+
+def test_output_path_that_is_a_folder_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        write_atomic(tmp_path, b"x")
+    assert "is a folder" in caught.value.message
