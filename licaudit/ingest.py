@@ -287,6 +287,9 @@ def _with_identity(
 
     Built in two steps: the trimmed and lowercased texts are made once into columns,
     then read by name, since Polars evaluates every reference to an expression anew.
+    Method, product and the authenticated flag take a handful of distinct values:
+    those are normalized once each and mapped back (``_per_distinct``), instead of
+    trimming and lowercasing ten million cells.
     """
 
     def source(name: str) -> pl.Expr:
@@ -295,22 +298,24 @@ def _with_identity(
             pl.lit(None, pl.String) if match is None else pl.col(f"c{match.index}").cast(pl.String)
         )
 
+    def label(value: pl.Expr, default: str) -> pl.Expr:
+        return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
+
     auth = mapping.chosen.get("authenticated")
     texts = frame.with_columns(
         __user=source("user").str.strip_chars(),
-        __method=source("method").str.strip_chars().str.to_lowercase(),
-        __product=source("product").str.strip_chars().str.to_lowercase(),
-        __auth=pl.lit(None, pl.String) if auth is None else _words(pl.col(f"c{auth.index}")),
+        method=_per_distinct(
+            frame, mapping, "method", lambda value: label(_words(value), "unknown")
+        ),
+        product=_per_distinct(
+            frame, mapping, "product", lambda value: label(_words(value), "default")
+        ),
     ).with_columns(__folded=pl.col("__user").str.to_lowercase())
     user = pl.col("__user") if options.case_sensitive_users else pl.col("__folded")
     anonymous = pl.col("__folded").is_null() | pl.col("__folded").is_in(ANONYMOUS_USERS)
     if auth is not None:
         refused_words = TRUE_WORDS if auth.reading == "inverted" else FALSE_WORDS
-        anonymous = anonymous | pl.col("__auth").is_in(refused_words).fill_null(False)
-
-    def label(column: str, default: str) -> pl.Expr:
-        value = pl.col(column)
-        return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
+        anonymous = anonymous | _refused(frame, f"c{auth.index}", refused_words)
 
     def as_written(name: str) -> pl.Expr:
         value = source(name)
@@ -319,11 +324,50 @@ def _with_identity(
     return texts.with_columns(
         user=pl.when(user == "").then(pl.lit(None, pl.String)).otherwise(user),
         anonymous=anonymous,
-        method=label("__method", "unknown"),
-        product=label("__product", "default"),
         session=as_written("session"),
         device=as_written("device"),
     )
+
+
+def _per_distinct(
+    frame: pl.DataFrame,
+    mapping: ColumnMapping,
+    name: str,
+    normalize: Callable[[pl.Expr], pl.Expr],
+) -> pl.Expr:
+    """``normalize`` of a mapped text column, computed once per distinct value.
+
+    Method and product hold a few distinct values among millions of rows: their
+    distinct values are normalized and mapped back, and a column whose values are
+    all already normal (the usual export) is kept as it is, without a copy.
+    """
+    match = mapping.chosen.get(name)
+    if match is None:
+        return normalize(pl.lit(None, pl.String))
+    column = pl.col(f"c{match.index}").cast(pl.String)
+    distinct = frame.select(column.unique()).to_series()
+    normal = distinct.to_frame().select(normalize(pl.col(distinct.name))).to_series()
+    if distinct.null_count() == 0 and bool((distinct == normal).all()):
+        return column
+    return column.replace_strict(distinct, normal, return_dtype=pl.String)
+
+
+def _refused(frame: pl.DataFrame, column: str, refused_words: Sequence[str]) -> pl.Expr:
+    """Rows whose authenticated value is one of ``refused_words`` (trimmed, case-insensitive).
+
+    Decided once per distinct value (a flag column has two or three), then matched
+    on the values as written, instead of trimming and lowercasing every cell.
+    """
+    value = pl.col(column)
+    if frame.schema[column] not in (pl.String(), pl.Boolean()):
+        return _words(value).is_in(refused_words).fill_null(False)
+    distinct = frame.select(value.unique()).to_series()
+    refused = distinct.filter(_words_series(distinct).is_in(refused_words))
+    return value.is_in(refused.implode()).fill_null(False)
+
+
+def _words_series(values: pl.Series) -> pl.Series:
+    return values.to_frame().select(_words(pl.col(values.name))).to_series()
 
 
 def _check_map(
@@ -349,12 +393,19 @@ def _ingest_table(
     """One file's used events, its rejects (with the raw record), and what was found in it."""
     frame = table.frame.collect()
     normalized, report = _normalize(table, frame, options)
-    rejected = normalized.filter(pl.col("reason").is_not_null())
-    events = normalized.filter(pl.col("reason").is_null()).select(list(EVENT_SCHEMA))
+    is_rejected = normalized.get_column("reason").is_not_null()
+    if is_rejected.any():
+        rejected = normalized.filter(is_rejected)
+        events = normalized.filter(~is_rejected).select(list(EVENT_SCHEMA))
+        raw = frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode())).select(
+            pl.col(ROW), table.raw_text().alias("raw")
+        )
+    else:
+        # The common case, every row used: no filter, so no copy of every column.
+        rejected = normalized.clear()
+        events = normalized.select(list(EVENT_SCHEMA))
+        raw = pl.DataFrame(schema={ROW: pl.Int64, "raw": pl.String})
     del normalized
-    raw = frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode())).select(
-        pl.col(ROW), table.raw_text().alias("raw")
-    )
     report.rows_read = frame.height + table.malformed.height
     del frame
     file_rejects = pl.concat(
