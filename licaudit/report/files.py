@@ -104,6 +104,10 @@ def write_atomic(path: Path, payload: bytes) -> None:
     except OSError as error:
         raise ConfigError(f"Cannot write {path}: {error.strerror or error}.") from None
     try:
+        # mkstemp makes the file private (0600); an output is an ordinary file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()

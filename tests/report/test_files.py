@@ -92,3 +92,13 @@ def test_output_path_that_is_a_folder_is_a_configuration_error(tmp_path: Path) -
     with pytest.raises(ConfigError) as caught:
         write_atomic(tmp_path, b"x")
     assert "is a folder" in caught.value.message
+
+
+def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "usage.csv"
+    umask = os.umask(0o022)
+    try:
+        write_atomic(target, b"x")
+    finally:
+        os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o644
