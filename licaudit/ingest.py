@@ -218,12 +218,17 @@ def _normalize(
         .then(pl.lit("end_before_ts"))
         .otherwise(pl.lit(None, pl.String))
     )
-    normalized = _with_identity(parsed, mapping, options).select(
-        pl.col(ROW),
-        reason.alias("reason"),
-        ts.alias("ts"),
-        end.alias("end"),
-        *IDENTITY_COLUMNS,
+    # Streaming, like the parse: text normalization a slice of rows at a time.
+    normalized = (
+        _with_identity(parsed, mapping, options)
+        .select(
+            pl.col(ROW),
+            reason.alias("reason"),
+            ts.alias("ts"),
+            end.alias("end"),
+            *IDENTITY_COLUMNS,
+        )
+        .collect(engine="streaming")
     )
     report = FileReport(
         path=table.path,
@@ -290,7 +295,7 @@ IDENTITY_COLUMNS = ("user", "anonymous", "method", "product", "session", "device
 
 def _with_identity(
     frame: pl.DataFrame, mapping: ColumnMapping, options: IngestOptions
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
     """Add the normalized identity columns: user, anonymous, method, product, session, device.
 
     Built in two steps: the trimmed and lowercased texts are made once into columns,
@@ -310,7 +315,7 @@ def _with_identity(
         return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
 
     auth = mapping.chosen.get("authenticated")
-    texts = frame.with_columns(
+    texts = frame.lazy().with_columns(
         __user=source("user").str.strip_chars(),
         method=_per_distinct(
             frame, mapping, "method", lambda value: label(_words(value), "unknown")
