@@ -315,15 +315,19 @@ def _with_identity(
         return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
 
     auth = mapping.chosen.get("authenticated")
-    texts = frame.lazy().with_columns(
-        __user=source("user").str.strip_chars(),
-        method=_per_distinct(
-            frame, mapping, "method", lambda value: label(_words(value), "unknown")
-        ),
-        product=_per_distinct(
-            frame, mapping, "product", lambda value: label(_words(value), "default")
-        ),
-    ).with_columns(__folded=pl.col("__user").str.to_lowercase())
+    texts = (
+        frame.lazy()
+        .with_columns(
+            __user=source("user").str.strip_chars(),
+            method=_per_distinct(
+                frame, mapping, "method", lambda value: label(_words(value), "unknown")
+            ),
+            product=_per_distinct(
+                frame, mapping, "product", lambda value: label(_words(value), "default")
+            ),
+        )
+        .with_columns(__folded=pl.col("__user").str.to_lowercase())
+    )
     user = pl.col("__user") if options.case_sensitive_users else pl.col("__folded")
     anonymous = pl.col("__folded").is_null() | pl.col("__folded").is_in(ANONYMOUS_USERS)
     if auth is not None:

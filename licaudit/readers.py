@@ -195,18 +195,20 @@ def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> R
         payload += b"\n"  # pyarrow cannot skip a header that does not end its line
     columns = [name.strip() for name in header_line]
     names = [f"c{index}" for index in range(len(columns))]
-    invalid: list[tuple[int | None, str]] = []
+    invalid: list[tuple[int, str]] = []
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
         invalid.append((row.number, row.text))
         return "skip"
 
-    def read(buffer: pa.Buffer, threads: bool) -> pa.Table:
-        invalid.clear()
-        return pa_csv.read_csv(
-            buffer,
+    try:
+        # One thread: it knows each malformed record's number (threaded parsing does
+        # not), parses as fast here (quoted newlines make the parse serial anyway)
+        # and holds fewer buffers at once.
+        table = pa_csv.read_csv(
+            pa.py_buffer(payload),
             read_options=pa_csv.ReadOptions(
-                use_threads=threads, column_names=names, skip_rows=1, block_size=1 << 24
+                use_threads=False, column_names=names, skip_rows=1, block_size=1 << 22
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
@@ -217,24 +219,18 @@ def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> R
                 null_values=[""],
             ),
         )
-
-    try:
-        table = read(pa.py_buffer(payload), threads=True)
-        if any(number is None for number, _ in invalid):
-            # Threaded reads do not know record numbers; the rejects file needs them.
-            table = read(pa.py_buffer(payload), threads=False)
     except (pa.ArrowInvalid, pa.ArrowException) as error:
         raise DataError(f"File {path} cannot be read as CSV: {error}.") from None
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     # pyarrow numbers records from 1 counting the header; ours count data records only.
-    bad_rows = sorted((number or 0) - 1 for number, _ in invalid)
+    bad_rows = sorted(number - 1 for number, _ in invalid)
     total = frame.height + len(bad_rows)
     row_numbers = pl.int_range(1, total + 1, dtype=pl.Int64, eager=True)
     kept = row_numbers.filter(~row_numbers.is_in(bad_rows)) if bad_rows else row_numbers
     frame = frame.with_columns(kept.alias(ROW))
     malformed = pl.DataFrame(
-        {ROW: bad_rows, "raw": [raw for _, raw in sorted(invalid, key=lambda item: item[0] or 0)]},
+        {ROW: bad_rows, "raw": [raw for _, raw in sorted(invalid)]},
         schema={ROW: pl.Int64, "raw": pl.String},
     )
     return RawTable(
