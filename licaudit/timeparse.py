@@ -323,7 +323,13 @@ def decide_date_order(values: pl.Series) -> DateOrder:
     date and time read as D/M/YYYY) and none is impossible month-first; else
     day-first, including when the file holds no slash date at all.
     """
-    text = pl.DataFrame({"text": values.cast(pl.String).str.strip_chars()})
+    # Only values holding a slash can be slash dates: most exports have none, and
+    # the capture groups below are slow and wide on a whole column.
+    slashed = values.cast(pl.String)
+    slashed = slashed.filter(slashed.str.contains("/", literal=True))
+    if slashed.is_empty():
+        return "dmy"
+    text = pl.DataFrame({"text": slashed.str.strip_chars()})
 
     def impossible(date_order: DateOrder) -> pl.Expr:
         state = stage(pl.struct("text"), slash_groups=slash_groups())
