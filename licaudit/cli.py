@@ -57,10 +57,9 @@ from licaudit.errors import ConfigError, DataError, LicauditError
 from licaudit.ingest import Ingested, IngestOptions, ingest
 from licaudit.inspection import inspection_summary
 from licaudit.models import MODELS
-from licaudit.report.files import csv_bytes, emit, json_bytes, json_rows, parquet_bytes
-from licaudit.report.html import html_bytes
-from licaudit.report.terminal import reconciliation_line, render_inspection, render_report
-from licaudit.report.xlsx import xlsx_bytes
+from licaudit.report.document import file_bytes, reconciliation_line
+from licaudit.report.files import csv_bytes, emit, json_bytes
+from licaudit.report.terminal import render_inspection, render_report
 from licaudit.roster import Roster, read_roster
 
 app = typer.Typer(
@@ -273,47 +272,6 @@ def _audit(
     return inputs, audit
 
 
-def _json_document(audit: AuditResult, period: Period, roster: Roster | None) -> dict[str, Any]:
-    ingested = audit.ingested
-    document: dict[str, Any] = {
-        "rows_read": ingested.rows_read,
-        "rows_used": ingested.rows_used,
-        "rows_rejected": ingested.rows_rejected,
-        "rejects_by_reason": ingested.rejects_by_reason,
-    }
-    if roster is not None:
-        document |= {
-            "roster_rows_read": roster.rows_read,
-            "roster_rows_used": roster.rows_used,
-            "roster_rows_rejected": roster.rows_rejected,
-        }
-    document["tables"] = {
-        name: json_rows(audit.table(name, period)) for name in audit.table_names()
-    }
-    return document
-
-
-def _payload(
-    output_format: Format, audit: AuditResult, table: str, period: Period, roster: Roster | None
-) -> bytes:
-    """The report as bytes of a file format: one table (csv, parquet) or all (json, xlsx, html)."""
-    if output_format is Format.csv:
-        return csv_bytes(audit.table(table, period))
-    if output_format is Format.parquet:
-        return parquet_bytes(audit.table(table, period))
-    document = _json_document(audit, period, roster)
-    if output_format is Format.json:
-        return json_bytes(document)
-    tables = {name: audit.table(name, period) for name in audit.table_names()}
-    if output_format is Format.xlsx:
-        summary = {key: value for key, value in document.items() if key != "tables"}
-        by_reason = summary.pop("rejects_by_reason")
-        summary |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
-        return xlsx_bytes(tables, summary)
-    lines = [reconciliation_line(audit.ingested), *audit.ingested.warnings]
-    return html_bytes("licaudit report", lines, tables)
-
-
 @app.command(
     epilog="Examples:\n\n"
     "  licaudit report sample_logs\n\n"
@@ -387,7 +345,7 @@ def report(
                     f"{output_format.value} is a binary format: it needs `--output FILE`.",
                     f"add e.g. --output usage.{output_format.value}.",
                 )
-            payload = _payload(output_format, audit, table, chosen, inputs.roster)
+            payload = file_bytes(output_format.value, audit, table, chosen, inputs.roster)
             emit(payload, output, sys.stdout.buffer)
         _check_reject_ratio(ingested, max_reject_ratio)
         if fail_on_overage and not audit.overage(chosen).is_empty():

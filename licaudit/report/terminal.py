@@ -18,22 +18,11 @@ from rich.table import Table
 
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.ingest import FileReport, Ingested
+from licaudit.report.document import reconciliation_line
 from licaudit.report.files import as_text_friendly
 from licaudit.roster import Roster
 
 DETAIL_ROWS_SHOWN = 20
-
-
-def reconciliation_line(ingested: Ingested) -> str:
-    """``rows_read = rows_used + rows_rejected``, with the rejects by reason."""
-    line = (
-        f"rows read {ingested.rows_read:,} = used {ingested.rows_used:,}"
-        f" + rejected {ingested.rows_rejected:,}"
-    )
-    if ingested.rows_rejected:
-        reasons = ", ".join(f"{r} {n:,}" for r, n in ingested.rejects_by_reason.items())
-        line += f" ({reasons})"
-    return line
 
 
 def roster_line(roster: Roster) -> str:
