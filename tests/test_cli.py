@@ -9,6 +9,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -394,3 +396,19 @@ def test_report_html_is_one_page_with_every_table_escaped(tmp_path: Path) -> Non
     assert "<h2>usage (1 rows)</h2>" in out and "<h2>refused (1 rows)</h2>" in out
     assert "&lt;b&gt;eve&lt;/b&gt;" in out and "<b>eve</b>" not in out
     assert "rows read 1 = used 1 + rejected 0" in out
+
+
+def test_debug_shows_the_traceback_of_an_error(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["report", str(tmp_path / "missing.csv"), "--model", "daily-active", "--debug"]
+    )
+    assert result.exit_code == 3
+    assert "Traceback" in result.stderr and "missing.csv" in result.stderr
+
+
+def test_python_dash_m_licaudit_runs_the_command() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "licaudit", "--version"], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("licaudit ")
