@@ -119,7 +119,7 @@ def _is_all(frame: pl.DataFrame, column: str, pattern: str) -> bool:
     return values.len() > 0 and bool(values.str.contains(pattern).all())
 
 
-def _combined_date_time(table: RawTable, frame: pl.DataFrame, mapping: ColumnMapping) -> bool:
+def _combined_date_time(frame: pl.DataFrame, mapping: ColumnMapping) -> bool:
     """W3C/IIS logs: a `date` column of dates only and a `time` column of times of day only."""
     if mapping.date_time_pair is None:
         return False
@@ -165,7 +165,7 @@ def _normalize(
     table: RawTable, frame: pl.DataFrame, options: IngestOptions
 ) -> tuple[pl.DataFrame, FileReport]:
     mapping = map_columns(table.columns, options.column_map)
-    combined = _combined_date_time(table, frame, mapping)
+    combined = _combined_date_time(frame, mapping)
     ts_source, ts_dtype = _time_source(frame, mapping, combined)
     end_match = mapping.chosen.get("end")
     # Slash-date order is decided per file, over its ts and end texts together.

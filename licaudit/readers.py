@@ -16,7 +16,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -409,7 +409,3 @@ def _read_table(path: Path, encoding: str | None) -> RawTable:
     ):
         return _jsonl_table(path, payload.decode("utf-8"), detected, compressed)
     return _csv_table(path, payload, detected, compressed)
-
-
-ProgressCallback = Callable[[Path, int, int], None]
-"""Called after each file with (path, files done, files in all)."""

@@ -9,26 +9,19 @@ by ``licaudit.audit``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import polars as pl
 
-from licaudit.periods import Calendar, local_day
+from licaudit.periods import Calendar
 
 if TYPE_CHECKING:
     from licaudit.contract import Contract
 
 OptionKind = Literal["int", "choice", "str_list", "duration", "path"]
 
-__all__ = ["Calendar", "Model", "ModelResult", "Option", "local_day"]
-
-DAY_USAGE_SCHEMA: dict[str, pl.DataType] = {
-    "scope": pl.String(),
-    "day": pl.Date(),
-    "units": pl.Int64(),
-}
+__all__ = ["Calendar", "Model", "ModelResult", "Option"]
 
 
 @dataclass(frozen=True)
@@ -64,9 +57,5 @@ class Model:
     summary: str
     options: tuple[Option, ...]
     compute: ModelFunction
-    # Models that count across products report scope "*" unless the contract names one.
-    per_product: bool = False
-    needs_roster: bool = False
     # How a month row is made from its day rows: max for every model but flex.
     month_rollup: Literal["max", "sum"] = "max"
-    extra_validation: Callable[[Mapping[str, Any]], None] | None = None

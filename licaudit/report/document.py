@@ -28,25 +28,22 @@ def reconciliation_line(ingested: Ingested) -> str:
     return line
 
 
-def json_document(audit: AuditResult, period: Period, roster: Roster | None) -> dict[str, Any]:
-    """SPEC 1.4's JSON output: the reconciliation and every table, by name."""
+def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
+    """The reconciliation of the events (and of the roster, when one was read)."""
     ingested = audit.ingested
-    document: dict[str, Any] = {
+    counts: dict[str, Any] = {
         "rows_read": ingested.rows_read,
         "rows_used": ingested.rows_used,
         "rows_rejected": ingested.rows_rejected,
         "rejects_by_reason": ingested.rejects_by_reason,
     }
     if roster is not None:
-        document |= {
+        counts |= {
             "roster_rows_read": roster.rows_read,
             "roster_rows_used": roster.rows_used,
             "roster_rows_rejected": roster.rows_rejected,
         }
-    document["tables"] = {
-        name: json_rows(audit.table(name, period)) for name in audit.table_names()
-    }
-    return document
+    return counts
 
 
 def file_bytes(
@@ -57,14 +54,15 @@ def file_bytes(
         return csv_bytes(audit.table(table, period))
     if output_format == "parquet":
         return parquet_bytes(audit.table(table, period))
-    document = json_document(audit, period, roster)
-    if output_format == "json":
-        return json_bytes(document)
     tables = {name: audit.table(name, period) for name in audit.table_names()}
+    counts = _counts(audit, roster)
+    if output_format == "json":
+        # SPEC 1.4: the reconciliation and every table, by name.
+        rows = {name: json_rows(frame) for name, frame in tables.items()}
+        return json_bytes(counts | {"tables": rows})
     if output_format == "xlsx":
-        summary = {key: value for key, value in document.items() if key != "tables"}
-        by_reason = summary.pop("rejects_by_reason")
-        summary |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
-        return xlsx_bytes(tables, summary)
+        by_reason = counts.pop("rejects_by_reason")
+        counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
+        return xlsx_bytes(tables, counts)
     lines = [reconciliation_line(audit.ingested), *audit.ingested.warnings]
     return html_bytes("licaudit report", lines, tables)

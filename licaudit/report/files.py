@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
@@ -21,7 +22,7 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 def guard_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Prefix text cells a spreadsheet would run as a formula with ``'`` (SPEC 4)."""
-    pattern = "^[=+\\-@\t\r]"
+    pattern = "^[" + "".join(re.escape(prefix) for prefix in INJECTION_PREFIXES) + "]"
     return frame.with_columns(
         pl.when(pl.col(name).str.contains(pattern))
         .then(pl.lit("'") + pl.col(name))
