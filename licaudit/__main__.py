@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from licaudit.cli import main
+from licaudit.cli.commands import main
 
 main()

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 UTC = ZoneInfo("UTC")
+# How every instant is written in output: UTC, microseconds, a trailing Z.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from licaudit.audit import USAGE_SCHEMA, ContractResult, run_audit, run_contract
 from licaudit.contract import Contract, parse_contract_text
-from licaudit.ingest import EVENT_SCHEMA, REJECT_SCHEMA, Ingested
+from licaudit.ingest.events import EVENT_SCHEMA, REJECT_SCHEMA, Ingested
 from licaudit.models import MODELS
 from licaudit.models.base import Calendar, Model, ModelResult
 from licaudit.models.daily_active import MODEL as DAILY_ACTIVE

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from licaudit.audit import AuditResult, Period
-from licaudit.ingest import Ingested
+from licaudit.ingest.events import Ingested
+from licaudit.ingest.roster import Roster
 from licaudit.report.files import csv_bytes, json_bytes, json_rows, parquet_bytes
 from licaudit.report.html import html_bytes
 from licaudit.report.xlsx import xlsx_bytes
-from licaudit.roster import Roster
 
 
 def reconciliation_line(ingested: Ingested) -> str:

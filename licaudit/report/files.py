@@ -15,9 +15,9 @@ from typing import IO, Any
 import polars as pl
 
 from licaudit.errors import ConfigError
+from licaudit.periods import TIMESTAMP_FORMAT
 
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 
 def guard_formulas(frame: pl.DataFrame) -> pl.DataFrame:

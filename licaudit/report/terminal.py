@@ -17,10 +17,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from licaudit.audit import AuditResult, ContractResult
-from licaudit.ingest import FileReport, Ingested
+from licaudit.ingest.events import FileReport, Ingested
+from licaudit.ingest.roster import Roster
 from licaudit.report.document import reconciliation_line
 from licaudit.report.files import as_text_friendly
-from licaudit.roster import Roster
 
 DETAIL_ROWS_SHOWN = 20
 

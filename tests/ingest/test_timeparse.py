@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from licaudit.timeparse import (
+from licaudit.ingest.timeparse import (
     RANGE_END,
     RANGE_START,
     DateOrder,

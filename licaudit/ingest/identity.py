@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
-from licaudit.columns import ColumnMapping
+from licaudit.ingest.columns import ColumnMapping
 
 ANONYMOUS_USERS = ("", "-", "anonymous", "guest")
 FALSE_WORDS = ("false", "0", "no", "n", "f", "non")

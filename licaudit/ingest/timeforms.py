@@ -1,7 +1,7 @@
 """The three text forms of a timestamp, and the calendar arithmetic they share (SPEC 1.2).
 
 Each form (ISO 8601, slash dates, epoch numbers) is read in stages over the
-fields of one struct (see ``licaudit.timeparse`` for why): first what the text
+fields of one struct (see ``licaudit.ingest.timeparse`` for why): first what the text
 alone tells, then the civil fields (year ... fraction) or the epoch's parts.
 Dates are checked and counted by integer arithmetic, exactly.
 """

@@ -6,8 +6,8 @@ from typing import Any
 
 import polars as pl
 
-from licaudit.ingest import FileReport, Ingested
-from licaudit.report.files import TIMESTAMP_FORMAT
+from licaudit.ingest.events import FileReport, Ingested
+from licaudit.periods import TIMESTAMP_FORMAT
 
 
 def _file_summary(report: FileReport) -> dict[str, Any]:

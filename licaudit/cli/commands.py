@@ -23,7 +23,7 @@ from rich.text import Text
 
 from licaudit import __version__
 from licaudit.audit import AuditResult, Period, run_audit
-from licaudit.cli_options import (
+from licaudit.cli.options import (
     CapacityOpt,
     ContractOpt,
     DateOrderOpt,
@@ -45,7 +45,6 @@ from licaudit.cli_options import (
     TimezoneOpt,
     ToOpt,
 )
-from licaudit.columns import parse_map_option
 from licaudit.contract import (
     CONTRACT_FILE_NAME,
     Settings,
@@ -54,13 +53,14 @@ from licaudit.contract import (
     load_contract_file,
 )
 from licaudit.errors import ConfigError, DataError, LicauditError
-from licaudit.ingest import Ingested, IngestOptions, ingest
-from licaudit.inspection import inspection_summary
+from licaudit.ingest.columns import parse_map_option
+from licaudit.ingest.events import Ingested, IngestOptions, ingest
+from licaudit.ingest.inspection import inspection_summary
+from licaudit.ingest.roster import Roster, read_roster
 from licaudit.models import MODELS
 from licaudit.report.document import file_bytes, reconciliation_line
 from licaudit.report.files import csv_bytes, emit, json_bytes
 from licaudit.report.terminal import render_inspection, render_report
-from licaudit.roster import Roster, read_roster
 
 app = typer.Typer(
     name="licaudit",

@@ -19,9 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from licaudit.audit import run_audit
-from licaudit.cli import app
+from licaudit.cli.commands import app
 from licaudit.contract import parse_contract_text
-from licaudit.ingest import IngestOptions, ingest
+from licaudit.ingest.events import IngestOptions, ingest
 
 runner = CliRunner()
 HEADER = "timestamp,user,method,product\n"

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from licaudit.encodings import decode_text
 from licaudit.errors import ConfigError, DataError
-from licaudit.readers import ROW, RawTable, discover, is_supported, read_table
-from licaudit.readers import sniff_delimiter as sniff
+from licaudit.ingest.encodings import decode_text
+from licaudit.ingest.readers import ROW, RawTable, discover, is_supported, read_table
+from licaudit.ingest.readers import sniff_delimiter as sniff
 from tests.conftest import csv_text
 
 

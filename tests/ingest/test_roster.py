@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from licaudit.errors import DataError
-from licaudit.ingest import IngestOptions
-from licaudit.roster import ROSTER_SCHEMA, Roster, read_roster
+from licaudit.ingest.events import IngestOptions
+from licaudit.ingest.roster import ROSTER_SCHEMA, Roster, read_roster
 from tests.conftest import RecordWriter
 
 ACTIVE = ["active", "activated", "enabled", "true", "1", "yes", "oui"]

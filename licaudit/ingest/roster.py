@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from licaudit.columns import ALIASES, fold
 from licaudit.errors import DataError
-from licaudit.ingest import IngestOptions, parse_into
-from licaudit.readers import ROW, read_table
-from licaudit.timeparse import decide_date_order
+from licaudit.ingest.columns import ALIASES, fold
+from licaudit.ingest.events import IngestOptions, parse_into
+from licaudit.ingest.readers import ROW, read_table
+from licaudit.ingest.timeparse import decide_date_order
 
 ACTIVE_WORDS = ("active", "activated", "enabled", "true", "1", "yes", "oui")
 INACTIVE_WORDS = ("inactive", "deactivated", "disabled", "deleted", "false", "0", "no", "non")

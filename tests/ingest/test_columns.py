@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from licaudit.columns import ALIASES, CANONICAL, Match, fold, map_columns, parse_map_option
 from licaudit.errors import ConfigError
+from licaudit.ingest.columns import ALIASES, CANONICAL, Match, fold, map_columns, parse_map_option
 
 # The SPEC's table, written out again so that a change to the code's table shows here.
 SPEC_ALIASES = {

@@ -28,7 +28,7 @@ from typing import Final
 
 import polars as pl
 
-from licaudit.timeforms import (
+from licaudit.ingest.timeforms import (
     CIVIL,
     FLOAT_EXPONENT,
     INT,

@@ -1,8 +1,8 @@
 """From input files to canonical events, with every rejected row counted (SPEC 1).
 
-Each file is read as text columns (``licaudit.readers``), its columns mapped to
-the canonical ones (``licaudit.columns``), its timestamps parsed
-(``licaudit.timeparse``) and its values normalized. A row is used, or rejected
+Each file is read as text columns (``licaudit.ingest.readers``), its columns mapped to
+the canonical ones (``licaudit.ingest.columns``), its timestamps parsed
+(``licaudit.ingest.timeparse``) and its values normalized. A row is used, or rejected
 with the first reason that applies: ``malformed``, ``missing_ts``,
 ``unparseable_ts``, ``unparseable_end``, ``out_of_range``, ``end_before_ts``.
 Every run reconciles: ``rows_read = rows_used + rows_rejected``.
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from licaudit.columns import ColumnMapping, Match, map_columns
 from licaudit.errors import ConfigError
-from licaudit.identity import IDENTITY_COLUMNS, with_identity
-from licaudit.readers import ROW, RawTable, discover, read_table
-from licaudit.timeparse import DateOrder, decide_date_order, parse_time_struct
+from licaudit.ingest.columns import ColumnMapping, Match, map_columns
+from licaudit.ingest.identity import IDENTITY_COLUMNS, with_identity
+from licaudit.ingest.readers import ROW, RawTable, discover, read_table
+from licaudit.ingest.timeparse import DateOrder, decide_date_order, parse_time_struct
 
 REASONS = (
     "malformed",

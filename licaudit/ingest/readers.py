@@ -27,8 +27,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from licaudit.encodings import looks_binary, utf8_payload
 from licaudit.errors import DataError
+from licaudit.ingest.encodings import looks_binary, utf8_payload
 
 Format = Literal["csv", "jsonl", "parquet"]
 
