@@ -16,7 +16,7 @@ from typing import Literal
 import polars as pl
 
 from licaudit.contract import Contract
-from licaudit.ingest import Ingested
+from licaudit.ingest.events import Ingested
 from licaudit.models import MODELS
 from licaudit.periods import build_calendar, local_day
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from licaudit.contract import Contract, parse_contract_text
-from licaudit.ingest import EVENT_SCHEMA
+from licaudit.ingest.events import EVENT_SCHEMA
 from licaudit.models.base import ModelResult
 from licaudit.models.daily_active import MODEL, compute
 from licaudit.periods import build_calendar

@@ -1,6 +1,6 @@
 """A deliberately naive reading of timestamps, one value at a time (SPEC 1.2, 1.4).
 
-The oracle for ``licaudit.timeparse``: regular expressions, ``datetime`` for
+The oracle for ``licaudit.ingest.timeparse``: regular expressions, ``datetime`` for
 calendar validity, ``zoneinfo`` for local time, ``Decimal`` for exact epoch and
 fraction rounding. Nothing here is shared with the vectorized module.
 
