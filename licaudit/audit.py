@@ -11,14 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
-from licaudit.contract import Contract
+from licaudit.errors import ConfigError
+from licaudit.ingest.encode import Encoded, Names, decode, encode
 from licaudit.ingest.events import Ingested
+from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
-from licaudit.periods import build_calendar, local_day
+from licaudit.models.base import Contract, Detail, Model, ModelInput, ModelResult
+from licaudit.periods import Calendar, build_calendar, local_day
 
 Period = Literal["day", "month"]
 CENT = Decimal("0.01")
@@ -120,27 +123,191 @@ def _in_range(day: pl.Expr, date_from: date | None, date_to: date | None) -> pl.
     return keep
 
 
-def run_contract(
-    events: pl.DataFrame,
+def _month_in_range(month: pl.Expr, date_from: date | None, date_to: date | None) -> pl.Expr:
+    """A month (its first day) is reported when one of its days is."""
+    keep = pl.lit(True)
+    if date_from is not None:
+        keep = keep & (month.dt.month_end() >= date_from)
+    if date_to is not None:
+        keep = keep & (month <= date_to)
+    return keep
+
+
+def _detail(
+    detail: Detail,
     contract: Contract,
-    currency: str,
+    names: Names,
+    calendar: Calendar,
+    date_from: date | None,
+    date_to: date | None,
+) -> pl.DataFrame:
+    """A detail table restricted to the reported periods, its keys as text and codes as names."""
+    frame = detail.frame
+    key = detail.key
+    if key is not None:
+        column = pl.col(key)
+        if detail.key_kind == "day":
+            frame = frame.filter(_in_range(column, date_from, date_to))
+            frame = frame.with_columns(column.dt.strftime("%Y-%m-%d"))
+        elif detail.key_kind == "month":
+            frame = frame.filter(_month_in_range(column, date_from, date_to))
+            frame = frame.with_columns(column.dt.strftime("%Y-%m"))
+        else:
+            local = calendar.day_of(column).fill_null(local_day(column, calendar.timezone))
+            frame = frame.filter(_in_range(local, date_from, date_to))
+    frame = decode(frame, names)
+    return frame.select(pl.lit(contract.name, pl.String).alias("contract"), pl.all())
+
+
+def scope_label(contract: Contract) -> str:
+    """``*`` for every product; the sorted products joined by ``+`` for a scope list."""
+    return "*" if contract.scope is None else "+".join(contract.scope)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """What every contract of one timezone shares: the calendar and the events' local days."""
+
+    calendar: Calendar
+    events: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One model's output completed by the common rules, before ``--from/--to`` and pricing.
+
+    ``day_usage``: (scope, day, units) for every day of every scope; ``details``:
+    each detail table with its ``contract`` column, keys as text and codes as names.
+    """
+
+    day_usage: pl.DataFrame
+    details: dict[str, pl.DataFrame]
+
+
+@dataclass
+class Prepared:
+    """The encoded events and roster, and one audience per timezone, built once per run."""
+
+    encoded: Encoded
+    first_ts: Any
+    last_ts: Any
+    audiences: dict[str, Audience] = field(default_factory=dict)
+
+    def audience(self, timezone: str, calendar: Calendar | None = None) -> Audience:
+        if timezone not in self.audiences:
+            if calendar is None:
+                bounds = pl.DataFrame({"ts": [self.first_ts, self.last_ts]}).select(
+                    local_day(pl.col("ts"), timezone)
+                )
+                calendar = build_calendar(bounds["ts"][0], bounds["ts"][1], timezone)
+            events = self.encoded.events.with_columns(day=calendar.day_of(pl.col("ts")))
+            self.audiences[timezone] = Audience(calendar, events)
+        return self.audiences[timezone]
+
+
+def prepare(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Prepared:
+    """Encode identities once; the report range runs over every used event (SPEC 3)."""
+    span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
+    return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
+
+
+def _model_input(
+    prepared: Prepared, contract: Contract, model: Model[Any], calendar: Calendar | None = None
+) -> ModelInput[Any]:
+    audience = prepared.audience(contract.timezone, calendar)
+    names = prepared.encoded.names
+    events = audience.events.lazy()
+    roster = prepared.encoded.roster
+    if contract.scope is not None:
+        codes = names.codes_of("products", list(contract.scope))
+        events = events.filter(pl.col("product").is_in(codes))
+        if roster is not None:
+            roster = roster.filter(pl.col("product").is_in(codes))
+    if "roster" in model.reads and roster is None:
+        raise ConfigError(
+            f"Contract `{contract.name}` uses model `{model.name}`, which counts accounts "
+            "from a roster, and no roster was given.",
+            'add roster = "accounts.csv" at the top of the contract file, or give '
+            "--roster FILE (rows ts, user, status[, product]).",
+        )
+    return ModelInput(
+        contract=contract,
+        events=events,
+        roster=roster if "roster" in model.reads else None,
+        calendar=audience.calendar,
+        scope_label=scope_label(contract),
+        options=contract.options,
+        names=names,
+    )
+
+
+def _day_usage(
+    result: ModelResult, contract: Contract, model: Model[Any], model_input: ModelInput[Any]
+) -> pl.DataFrame:
+    """(scope, day, units) for every day of every scope, 0 where the model gave no row."""
+    days = model_input.calendar.days.select("day")
+    usage = result.day_usage
+    if model.scoping == "across":
+        labels = pl.DataFrame({"scope": [model_input.scope_label]})
+        usage = usage.select("day", "units", scope=pl.lit(model_input.scope_label))
+    else:
+        usage = decode(usage, model_input.names).select(
+            "day", "units", scope=pl.col("product").cast(pl.String)
+        )
+        listed = list(contract.scope or ())
+        labels = pl.DataFrame({"scope": sorted({*listed, *usage["scope"].unique().to_list()})})
+        labels = labels.cast({"scope": pl.String})
+    return (
+        labels.join(days, how="cross")
+        .join(usage, on=["scope", "day"], how="left")
+        .select("scope", "day", units=pl.col("units").fill_null(0).cast(pl.Int64))
+        .sort("scope", "day")
+    )
+
+
+def _evaluate(
+    prepared: Prepared,
+    contract: Contract,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> ContractResult:
-    """Apply one contract's model over the report range, then the rules common to all models."""
+    calendar: Calendar | None = None,
+) -> Evaluation:
     model = MODELS[contract.model]
-    bounds = events.select(
-        first=local_day(pl.col("ts").min(), contract.timezone),
-        last=local_day(pl.col("ts").max(), contract.timezone),
-    ).row(0)
-    calendar = build_calendar(bounds[0], bounds[1], contract.timezone)
-    in_scope = events.lazy()
-    if contract.scope is not None:
-        in_scope = in_scope.filter(pl.col("product") == contract.scope)
-    result = model.compute(in_scope, calendar, contract)
-    days = result.day_usage.filter(_in_range(pl.col("day"), date_from, date_to)).sort(
-        "scope", "day"
-    )
+    model_input = _model_input(prepared, contract, model, calendar)
+    result = model.compute(model_input)
+    details = {
+        name: _detail(
+            detail, contract, model_input.names, model_input.calendar, date_from, date_to
+        )
+        for name, detail in result.details.items()
+    }
+    return Evaluation(_day_usage(result, contract, model, model_input), details)
+
+
+def evaluate(
+    events: pl.DataFrame,
+    contract: Contract,
+    calendar: Calendar | None = None,
+    roster: pl.DataFrame | None = None,
+) -> Evaluation:
+    """One contract's model over ``events`` (canonical, not encoded), on ``calendar`` if given.
+
+    What a model's tests call: the model's result with scopes labelled, every day
+    filled and detail tables decoded, without ``--from/--to`` or prices.
+    """
+    return _evaluate(prepare(events, roster), contract, calendar=calendar)
+
+
+def _run(
+    prepared: Prepared,
+    contract: Contract,
+    currency: str,
+    date_from: date | None,
+    date_to: date | None,
+) -> ContractResult:
+    model = MODELS[contract.model]
+    evaluation = _evaluate(prepared, contract, date_from, date_to)
+    days = evaluation.day_usage.filter(_in_range(pl.col("day"), date_from, date_to))
     day_rows = days.select("scope", period=pl.col("day").dt.strftime("%Y-%m-%d"), units="units")
     rollup = pl.col("units").max() if model.month_rollup == "max" else pl.col("units").sum()
     month_rows = (
@@ -148,20 +315,24 @@ def run_contract(
         .agg(units=rollup.cast(pl.Int64))
         .sort("scope", "period")
     )
-    details = {
-        name: (
-            table.filter(_in_range(pl.col("period").str.to_date("%Y-%m-%d"), date_from, date_to))
-            if "period" in table.columns
-            else table
-        )
-        for name, table in result.details.items()
-    }
     return ContractResult(
         contract=contract,
         day_rows=_finish(day_rows, contract, currency, monthly=False),
         month_rows=_finish(month_rows, contract, currency, monthly=True),
-        details=details,
+        details=evaluation.details,
     )
+
+
+def run_contract(
+    events: pl.DataFrame,
+    contract: Contract,
+    currency: str,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    roster: pl.DataFrame | None = None,
+) -> ContractResult:
+    """Apply one contract's model over the report range, then the rules common to all models."""
+    return _run(prepare(events, roster), contract, currency, date_from, date_to)
 
 
 def run_audit(
@@ -170,10 +341,9 @@ def run_audit(
     currency: str,
     date_from: date | None = None,
     date_to: date | None = None,
+    roster: Roster | None = None,
 ) -> AuditResult:
     """Every contract over the same used events (which must not be empty)."""
-    results = [
-        run_contract(ingested.events, contract, currency, date_from, date_to)
-        for contract in contracts
-    ]
+    prepared = prepare(ingested.events, roster.states if roster is not None else None)
+    results = [_run(prepared, contract, currency, date_from, date_to) for contract in contracts]
     return AuditResult(ingested=ingested, results=results, currency=currency)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+import typing
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import Field, dataclass
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,9 @@ from typing import Any
 from licaudit.durations import parse_duration
 from licaudit.errors import ConfigError
 from licaudit.models import MODELS
-from licaudit.models.base import Model, Option
+from licaudit.models.base import Contract, Model
+
+__all__ = ["Contract", "Settings", "load_contract_file", "parse_contract_text"]
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 DEFAULT_CURRENCY = "EUR"
@@ -34,24 +38,6 @@ TOP_LEVEL_KEYS = (
     "contract",
 )
 COMMON_KEYS = ("name", "model", "capacity", "scope", "price", "excess_price", "timezone")
-
-
-@dataclass(frozen=True)
-class Contract:
-    """One contract: a model applied to a scope, with capacity, prices and model options."""
-
-    name: str
-    model: str
-    timezone: str
-    capacity: int | None = None
-    scope: str | None = None
-    price: Decimal | None = None
-    excess_price: Decimal | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def priced(self) -> bool:
-        return self.price is not None or self.excess_price is not None
 
 
 @dataclass(frozen=True)
@@ -121,62 +107,86 @@ def _money(key: str, value: object, place: str) -> Decimal:
     return amount
 
 
-def _option(option: Option, value: object, place: str, base_dir: Path | None) -> Any:
-    bad = ConfigError(f"`{option.name}` = {value!r} {place} is not valid.")
-    if option.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(
-                f"`{option.name}` = {value!r} {place} is not a whole number of 1 or more.",
-                f"the default is {option.default}.",
-            )
-        return value
-    if option.kind == "choice":
-        if not isinstance(value, str) or value.strip().lower() not in option.choices:
-            raise ConfigError(
-                f"`{option.name}` = {value!r} {place} is not one of {', '.join(option.choices)}.",
-                f"the default is {option.default!r}.",
-            )
-        return value.strip().lower()
-    if option.kind == "str_list":
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(
-                f"`{option.name}` = {value!r} {place} is not a list of names.",
-                f'write e.g. {option.name} = ["sync", "netsync"].',
-            )
-        return tuple(v.strip().lower() for v in value)
-    if option.kind == "duration":
-        try:
-            duration = parse_duration(value)  # type: ignore[arg-type]
-        except (ValueError, TypeError):
-            raise ConfigError(
-                f"`{option.name}` = {value!r} {place} is not a duration.",
-                "write e.g. 10m, 30d, 1h30m (d = 24 h; a bare number is seconds).",
-            ) from None
-        if duration.total_seconds() <= 0:
-            raise ConfigError(f"`{option.name}` = {value!r} {place} must be longer than zero.")
-        return duration
-    if option.kind == "path":
+def _option(option: Field[Any], hint: Any, value: object, place: str, base_dir: Path | None) -> Any:
+    """Validate one model option against its declared type (SPEC 2: name the key and value)."""
+    name, default = option.name, option.default
+    if "reader" in option.metadata:
         if not isinstance(value, str) or not value.strip():
-            raise bad
+            raise ConfigError(f"`{name}` = {value!r} {place} is not a file name.")
         path = Path(value.strip())
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         if not path.is_file():
             raise ConfigError(
-                f"`{option.name}` = {value!r} {place}: file {path} does not exist.",
+                f"`{name}` = {value!r} {place}: file {path} does not exist.",
                 "paths are relative to the contract file.",
             )
-        return path
-    raise bad  # pragma: no cover - every kind is handled above
+        return option.metadata["reader"](path, name, place)
+    if typing.get_origin(hint) is typing.Literal:
+        choices = typing.get_args(hint)
+        if not isinstance(value, str) or value.strip().lower() not in choices:
+            raise ConfigError(
+                f"`{name}` = {value!r} {place} is not one of {', '.join(choices)}.",
+                f"the default is {default!r}.",
+            )
+        return value.strip().lower()
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"`{name}` = {value!r} {place} is not a whole number of 1 or more.",
+                f"the default is {default}.",
+            )
+        return value
+    if hint is timedelta:
+        try:
+            duration = parse_duration(value)  # type: ignore[arg-type]
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"`{name}` = {value!r} {place} is not a duration.",
+                "write e.g. 10m, 30d, 1h30m (d = 24 h; a bare number is seconds).",
+            ) from None
+        if duration.total_seconds() <= 0:
+            raise ConfigError(f"`{name}` = {value!r} {place} must be longer than zero.")
+        return duration
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(
+                f"`{name}` = {value!r} {place} is not a list of names.",
+                f'write e.g. {name} = ["sync", "netsync"].',
+            )
+        return tuple(v.strip().lower() for v in value)
+    raise ConfigError(f"`{name}` = {value!r} {place} is not valid.")  # pragma: no cover
 
 
-def _default_options(model: Model) -> dict[str, Any]:
-    return {option.name: option.default for option in model.options}
+def _options(model: Model[Any], table: Mapping[str, Any], place: str, base_dir: Path | None) -> Any:
+    """The model's options dataclass, from the table's keys and the declared defaults."""
+    hints = typing.get_type_hints(model.options)
+    values = {
+        option.name: _option(option, hints[option.name], table[option.name], place, base_dir)
+        for option in model.option_fields()
+        if option.name in table
+    }
+    return model.options(**values)
 
 
-def _model(value: object, place: str) -> Model:
+def _scope(value: object, place: str) -> tuple[str, ...]:
+    """One product name or a list of them, trimmed, lowercased, sorted, each once."""
+    names = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(name, str) and name.strip() for name in names)
+    ):
+        raise ConfigError(
+            f"`scope` = {value!r} {place} is not a product name or a list of them.",
+            'write e.g. scope = "lms" or scope = ["autocad", "revit"].',
+        )
+    return tuple(sorted({name.strip().lower() for name in names}))
+
+
+def _model(value: object, place: str) -> Model[Any]:
     if not isinstance(value, str) or value.strip().lower() not in MODELS:
         known = ", ".join(MODELS)
         close = difflib.get_close_matches(str(value), list(MODELS), n=1)
@@ -200,29 +210,21 @@ def _contract(
             f'add e.g. model = "daily-active"; known models: {", ".join(MODELS)}.',
         )
     model = _model(table["model"], place)
-    option_names = tuple(option.name for option in model.options)
+    option_names = tuple(option.name for option in model.option_fields())
     for key in table:
         if key not in COMMON_KEYS and key not in option_names:
             raise _unknown_key_error(key, COMMON_KEYS + option_names, place)
     name = table.get("name", model.name)
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"`name` = {name!r} {place} is not a name.")
-    scope = table.get("scope")
-    if scope is not None and (not isinstance(scope, str) or not scope.strip()):
-        raise ConfigError(f"`scope` = {scope!r} {place} is not a product name.")
-    options = _default_options(model)
     base_dir = source.parent if source else None
-    for option in model.options:
-        if option.name in table:
-            options[option.name] = _option(option, table[option.name], place, base_dir)
-        elif option.required:
-            raise ConfigError(f"{label} {_where(source)} needs `{option.name}`.")
+    options = _options(model, table, place, base_dir)
     return Contract(
         name=name.strip(),
         model=model.name,
         timezone=check_timezone(table.get("timezone", default_tz), "timezone", source),
         capacity=_capacity(table["capacity"], place) if "capacity" in table else None,
-        scope=scope.strip().lower() if isinstance(scope, str) else None,
+        scope=_scope(table["scope"], place) if "scope" in table else None,
         price=_money("price", table["price"], place) if "price" in table else None,
         excess_price=(
             _money("excess_price", table["excess_price"], place)

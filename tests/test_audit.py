@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -18,8 +18,8 @@ from licaudit.audit import USAGE_SCHEMA, ContractResult, run_audit, run_contract
 from licaudit.contract import Contract, parse_contract_text
 from licaudit.ingest.events import EVENT_SCHEMA, REJECT_SCHEMA, Ingested
 from licaudit.models import MODELS
-from licaudit.models.base import Calendar, Model, ModelResult
-from licaudit.models.daily_active import MODEL as DAILY_ACTIVE
+from licaudit.models.base import Model, ModelInput, ModelResult, NoOptions
+from licaudit.models.daily_active import DailyActiveOptions
 from tests.reference.daily_active_ref import daily_active
 
 PARIS = "Europe/Paris"
@@ -60,16 +60,15 @@ def daily(
     timezone: str = PARIS,
     model: str = "daily-active",
 ) -> Contract:
-    options = {option.name: option.default for option in DAILY_ACTIVE.options}
     return Contract(
         name="contract-a",
         model=model,
         timezone=timezone,
         capacity=capacity,
-        scope=scope,
+        scope=None if scope is None else (scope,),
         price=None if price is None else Decimal(price),
         excess_price=None if excess_price is None else Decimal(excess_price),
-        options=options if model == "daily-active" else {},
+        options=DailyActiveOptions() if model == "daily-active" else NoOptions(),
     )
 
 
@@ -230,22 +229,22 @@ def test_from_to_restrict_the_refused_detail_to_reported_days() -> None:
     assert result.details["refused"].select("period", "user").rows() == [("2025-01-11", "user1")]
 
 
-def running_count(events: pl.LazyFrame, calendar: Calendar, contract: Contract) -> ModelResult:
+def running_count(model_input: ModelInput[NoOptions]) -> ModelResult:
     """A stub model with state across days: units = events seen up to the end of the day."""
-    instants = events.select("ts").collect()["ts"].to_list()
+    calendar = model_input.calendar
+    instants = model_input.events.select("ts").collect()["ts"].to_list()
     day_usage = pl.DataFrame(
         {
-            "scope": ["*"] * calendar.days.height,
             "day": calendar.days["day"],
             "units": [sum(ts < end for ts in instants) for end in calendar.days["end"]],
         },
-        schema={"scope": pl.String(), "day": pl.Date(), "units": pl.Int64()},
+        schema={"day": pl.Date(), "units": pl.Int64()},
     )
     return ModelResult(day_usage=day_usage)
 
 
 def test_events_before_from_still_count_for_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    stub = Model(name="running-count", summary="stub", options=(), compute=running_count)
+    stub = Model(name="running-count", summary="stub", options=NoOptions, compute=running_count)
     monkeypatch.setitem(MODELS, "running-count", stub)
     rows = [
         ("2025-01-10 12:00", "alice", "default"),
@@ -260,7 +259,11 @@ def test_month_units_are_the_sum_of_days_for_a_sum_rollup_model(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stub = Model(
-        name="running-count", summary="stub", options=(), compute=running_count, month_rollup="sum"
+        name="running-count",
+        summary="stub",
+        options=NoOptions,
+        compute=running_count,
+        month_rollup="sum",
     )
     monkeypatch.setitem(MODELS, "running-count", stub)
     rows = [("2025-01-30 12:00", "a", "default"), ("2025-02-01 12:00", "a", "default")]
@@ -541,9 +544,9 @@ def test_usage_rows_follow_the_common_rules_over_the_reference(
     local_days = [row["ts"].astimezone(ZoneInfo(contract.timezone)).date() for row in rows]
     span = (max(local_days) - min(local_days)).days
     all_days = [min(local_days) + timedelta(days=n) for n in range(span + 1)]
-    in_scope = [row for row in rows if contract.scope in (None, row["product"])]
+    in_scope = [row for row in rows if contract.scope is None or row["product"] in contract.scope]
     units = daily_active(
-        in_scope, contract.timezone, contract.options, contract.capacity, all_days
+        in_scope, contract.timezone, asdict(contract.options), contract.capacity, all_days
     ).units
     reported = {
         day: count
@@ -577,4 +580,4 @@ def test_usage_rows_follow_the_common_rules_over_the_reference(
         cost = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if priced else None
         expected_months.append((month, count, capacity, excess, cost))
     assert result.month_rows.select(columns).rows() == expected_months
-    assert set(result.day_rows["scope"]) <= {contract.scope or "*"}
+    assert set(result.day_rows["scope"]) <= {"+".join(contract.scope or ("*",))}

@@ -15,6 +15,7 @@ from licaudit.contract import (
 )
 from licaudit.durations import parse_duration
 from licaudit.errors import ConfigError
+from licaudit.models.daily_active import DailyActiveOptions
 
 MINIMAL = '[[contract]]\nmodel = "daily-active"\n'
 
@@ -46,20 +47,17 @@ def test_file_timezone_is_the_default_of_every_contract_and_a_contract_may_overr
 
 def test_daily_active_options_have_spec_defaults() -> None:
     options = parse_contract_text(MINIMAL).contracts[0].options
-    assert options == {
-        "overflow": "per-method",
-        "max_methods": 5,
-        "max_sync_methods": 2,
-        "sync_methods": ("sync", "netsync"),
-    }
+    assert options == DailyActiveOptions(
+        overflow="per-method", max_methods=5, max_sync_methods=2, sync_methods=("sync", "netsync")
+    )
 
 
 def test_sync_methods_and_scope_are_trimmed_and_lowercased() -> None:
     contract = parse_contract_text(
         MINIMAL + 'scope = " LMS "\nsync_methods = ["NetSync ", "Drive"]\n'
     ).contracts[0]
-    assert contract.scope == "lms"
-    assert contract.options["sync_methods"] == ("netsync", "drive")
+    assert contract.scope == ("lms",)
+    assert contract.options.sync_methods == ("netsync", "drive")
 
 
 def test_prices_are_exact_decimals() -> None:

@@ -268,7 +268,9 @@ def _audit(
     _write_rejects(inputs.ingested, rejects)
     _check_usable(inputs.ingested)
     settings = inputs.settings
-    audit = run_audit(inputs.ingested, settings.contracts, settings.currency, first, last)
+    audit = run_audit(
+        inputs.ingested, settings.contracts, settings.currency, first, last, inputs.roster
+    )
     return inputs, audit
 
 

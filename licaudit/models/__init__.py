@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from licaudit.models import daily_active
-from licaudit.models.base import Calendar, Model, ModelResult, Option
+from typing import Any
 
-MODELS: dict[str, Model] = {
+from licaudit.models import daily_active
+from licaudit.models.base import Calendar, Contract, Model, ModelInput, ModelResult
+
+MODELS: dict[str, Model[Any]] = {
     daily_active.MODEL.name: daily_active.MODEL,
 }
 
-__all__ = ["MODELS", "Calendar", "Model", "ModelResult", "Option"]
+__all__ = ["MODELS", "Calendar", "Contract", "Model", "ModelInput", "ModelResult"]

@@ -1,61 +1,162 @@
-"""What every licence model is: a name, its options, and one function from frames to frames.
+"""What every licence model is, and what it receives: the model interface (version 2).
 
-A model receives the used events already restricted to the contract's scope, the
-calendar of the report range in the contract's timezone, and the contract. It
-returns one usage row per (scope, day) of the calendar, and its detail tables.
-Capacity, excess, cost and month roll-up are common to every model and are added
-by ``licaudit.audit``.
+A model declares what it reads (events, roster), how it scopes (across products
+under one scope, or one scope per product), its options as a small frozen
+dataclass, and one pure function from a ``ModelInput`` to a ``ModelResult``.
+Everything common to every model (scopes, report range, filling every day,
+``--from/--to``, capacity, excess, cost, month roll-up) is done once, by
+``licaudit.audit``.
+
+Identities arrive encoded: ``user``, ``method`` and ``product`` are UInt32 codes
+whose order is the order of the names, so sorting on a code sorts by name; the
+``Names`` dictionaries turn them back, and ``licaudit.audit`` does so on the rows
+of detail tables (any UInt32 column named ``user``, ``method`` or ``product``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
 
 import polars as pl
 
+from licaudit.ingest.encode import CODE, Names
 from licaudit.periods import Calendar
 
-if TYPE_CHECKING:
-    from licaudit.contract import Contract
+__all__ = [
+    "CODE",
+    "Calendar",
+    "Contract",
+    "Detail",
+    "Model",
+    "ModelInput",
+    "ModelResult",
+    "Names",
+    "NoOptions",
+]
 
-OptionKind = Literal["int", "choice", "str_list", "duration", "path"]
+Reads = Literal["events", "roster"]
+Scoping = Literal["across", "per-product"]
+PeriodKey = Literal["day", "month", "instant"]
 
-__all__ = ["Calendar", "Model", "ModelResult", "Option"]
+OptionsT = TypeVar("OptionsT")
 
 
 @dataclass(frozen=True)
-class Option:
-    """A contract key that only this model reads, with its default."""
+class NoOptions:
+    """The options of a model that has none."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One contract: a model applied to a scope, with capacity, prices and typed model options.
+
+    ``scope`` is ``None`` (every product) or the tuple of products it names, trimmed,
+    lowercased, sorted and without duplicates; ``options`` is the model's options
+    dataclass, built and validated when the contract loads.
+    """
 
     name: str
-    kind: OptionKind
-    default: Any
-    choices: tuple[str, ...] = ()
-    required: bool = False
+    model: str
+    timezone: str
+    capacity: int | None = None
+    scope: tuple[str, ...] | None = None
+    price: Decimal | None = None
+    excess_price: Decimal | None = None
+    options: Any = field(default_factory=NoOptions)
+
+    @property
+    def priced(self) -> bool:
+        return self.price is not None or self.excess_price is not None
+
+
+@dataclass(frozen=True)
+class ModelInput(Generic[OptionsT]):
+    """What a model computes from: its scope's rows, the calendar, capacity and options.
+
+    ``events`` holds the used events of the contract's scope: ``ts``, ``end``,
+    ``user``, ``method``, ``product`` (codes), ``anonymous``, ``session``, ``device``
+    and ``day`` (the local day of ``ts`` in the contract's timezone, null outside
+    the calendar). ``roster`` holds the scope's roster states (``ts``, ``user``,
+    ``product`` codes, ``active``, ``seq``) for models that read one, else None.
+    ``scopes`` maps each product of a per-product model's scope list to its label
+    (``product`` code, ``scope``); for an across-products model it is one row with a
+    null product.
+    """
+
+    contract: Contract
+    events: pl.LazyFrame
+    roster: pl.DataFrame | None
+    calendar: Calendar
+    scope_label: str
+    options: OptionsT
+    names: Names
+
+    @property
+    def capacity(self) -> int | None:
+        return self.contract.capacity
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A detail table, and the typed column ``--from/--to`` filters it by.
+
+    ``key`` names a Date column holding a local day (``key_kind = "day"``), the first
+    day of a month (``"month"``), or a Datetime instant (``"instant"``, kept when its
+    local day is reported). ``key = None``: the table is about the whole range.
+    Day and month keys are written as ``YYYY-MM-DD`` and ``YYYY-MM`` text.
+    """
+
+    frame: pl.DataFrame
+    key: str | None = None
+    key_kind: PeriodKey = "day"
 
 
 @dataclass
 class ModelResult:
-    """Day usage (scope, day, units) for every day of the calendar, and named detail tables."""
+    """Day usage and named detail tables.
+
+    ``day_usage`` has ``day`` (Date) and ``units`` (Int64), plus ``product`` (code)
+    for a per-product model. Rows may be left out where units are 0: the audit fills
+    every day of every scope with 0. A model whose units carry over days without
+    events (held licences, running counts) returns those days itself.
+    """
 
     day_usage: pl.DataFrame
-    details: dict[str, pl.DataFrame] = field(default_factory=dict)
-
-
-class ModelFunction(Protocol):
-    def __call__(
-        self, events: pl.LazyFrame, calendar: Calendar, contract: Contract
-    ) -> ModelResult: ...
+    details: dict[str, Detail] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
-class Model:
-    """A licence model: its contract name, its options, and its computation."""
+class Model(Generic[OptionsT]):
+    """A licence model: its contract name, what it reads, how it scopes, and its computation."""
 
     name: str
     summary: str
-    options: tuple[Option, ...]
-    compute: ModelFunction
+    options: type[OptionsT]
+    compute: Callable[[ModelInput[OptionsT]], ModelResult]
+    reads: frozenset[Reads] = frozenset({"events"})
+    scoping: Scoping = "across"
+    # Whether it counts named (authenticated) users: such a model cannot run on files
+    # where no column holds users (SPEC 1.3).
+    named_users: bool = True
     # How a month row is made from its day rows: max for every model but flex.
     month_rollup: Literal["max", "sum"] = "max"
+
+    def option_fields(self) -> tuple[dataclasses.Field[Any], ...]:
+        return dataclasses.fields(self.options)  # type: ignore[arg-type]
+
+
+OptionReader = Callable[[Any, str, str], Any]
+"""How a file option is read at contract load: ``(path, key, place) -> value``."""
+
+
+def file_option(reader: OptionReader) -> Any:
+    """A dataclass field for an option naming a file, read by ``reader`` when the contract loads."""
+    return field(default=None, metadata={"reader": reader})
+
+
+def option_metadata(option: dataclasses.Field[Any]) -> Mapping[str, Any]:
+    return option.metadata

@@ -11,16 +11,24 @@ event that day; once the running total of seats passes capacity, they are refuse
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
-from licaudit.models.base import Calendar, Model, ModelResult, Option
-
-if TYPE_CHECKING:
-    from licaudit.contract import Contract
+from licaudit.models.base import Detail, Model, ModelInput, ModelResult
 
 NAME = "daily-active"
+
+
+@dataclass(frozen=True)
+class DailyActiveOptions:
+    """``overflow``: how extra methods make extra seats; the method allowance per seat."""
+
+    overflow: Literal["per-method", "block"] = "per-method"
+    max_methods: int = 5
+    max_sync_methods: int = 2
+    sync_methods: tuple[str, ...] = ("sync", "netsync")
 
 
 def seats_expr(overflow: str, max_methods: int, max_sync_methods: int) -> pl.Expr:
@@ -36,59 +44,46 @@ def seats_expr(overflow: str, max_methods: int, max_sync_methods: int) -> pl.Exp
     )
 
 
-def user_days(events: pl.LazyFrame, calendar: Calendar, contract: Contract) -> pl.LazyFrame:
+def user_days(model_input: ModelInput[DailyActiveOptions]) -> pl.LazyFrame:
     """One row per (day, user) active that day: first event, methods, sync methods, seats."""
-    options = contract.options
-    sync_methods = list(options["sync_methods"])
+    options = model_input.options
+    sync_codes = model_input.names.codes_of("methods", list(options.sync_methods))
     return (
-        events.filter(~pl.col("anonymous"))
-        .with_columns(day=calendar.day_of(pl.col("ts")))
+        model_input.events.filter(~pl.col("anonymous"))
         .group_by("day", "user")
         .agg(
             first_event=pl.col("ts").min(),
             methods=pl.col("method").n_unique().cast(pl.Int64),
             sync_methods=pl.col("method")
-            .filter(pl.col("method").is_in(sync_methods))
+            .filter(pl.col("method").is_in(sync_codes))
             .n_unique()
             .cast(pl.Int64),
         )
         .with_columns(
-            seats=seats_expr(
-                options["overflow"], options["max_methods"], options["max_sync_methods"]
-            )
+            seats=seats_expr(options.overflow, options.max_methods, options.max_sync_methods)
         )
     )
 
 
-def compute(events: pl.LazyFrame, calendar: Calendar, contract: Contract) -> ModelResult:
-    per_user = user_days(events, calendar, contract).collect()
-    scope = contract.scope or "*"
-    daily = per_user.group_by("day").agg(units=pl.col("seats").sum().cast(pl.Int64))
-    day_usage = (
-        calendar.days.select("day")
-        .join(daily, on="day", how="left")
-        .select(
-            scope=pl.lit(scope, pl.String),
-            day="day",
-            units=pl.col("units").fill_null(0).cast(pl.Int64),
-        )
-        .sort("day")
-    )
-    return ModelResult(day_usage=day_usage, details={"refused": refused(per_user, contract)})
+def compute(model_input: ModelInput[DailyActiveOptions]) -> ModelResult:
+    per_user = user_days(model_input).collect()
+    day_usage = per_user.group_by("day").agg(units=pl.col("seats").sum().cast(pl.Int64))
+    refused_users = refused(per_user, model_input.capacity)
+    return ModelResult(day_usage=day_usage, details={"refused": Detail(refused_users, "period")})
 
 
-def refused(per_user: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+def refused(per_user: pl.DataFrame, capacity: int | None) -> pl.DataFrame:
     """Users turned away: by first event of the day (ties by user), once seats exceed capacity."""
+    # User codes sort as the names do: the tie by user is a tie by code.
     ordered = per_user.sort("day", "first_event", "user").with_columns(
         running_total=pl.col("seats").cum_sum().over("day").cast(pl.Int64)
     )
-    if contract.capacity is None:
+    if capacity is None:
         ordered = ordered.clear()
     else:
-        ordered = ordered.filter(pl.col("running_total") > contract.capacity)
+        ordered = ordered.filter(pl.col("running_total") > capacity)
     return ordered.select(
-        contract=pl.lit(contract.name, pl.String),
-        period=pl.col("day").dt.strftime("%Y-%m-%d"),
+        period="day",
         user="user",
         first_event="first_event",
         methods="methods",
@@ -101,11 +96,6 @@ def refused(per_user: pl.DataFrame, contract: Contract) -> pl.DataFrame:
 MODEL = Model(
     name=NAME,
     summary="distinct authenticated users per local day, extra seats past 5 methods / 2 sync",
-    options=(
-        Option("overflow", "choice", "per-method", choices=("per-method", "block")),
-        Option("max_methods", "int", 5),
-        Option("max_sync_methods", "int", 2),
-        Option("sync_methods", "str_list", ("sync", "netsync")),
-    ),
+    options=DailyActiveOptions,
     compute=compute,
 )

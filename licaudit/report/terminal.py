@@ -73,7 +73,7 @@ def frame_table(
 
 def _contract_section(console: Console, result: ContractResult, currency: str) -> None:
     contract = result.contract
-    scope = f", scope {contract.scope}" if contract.scope else ""
+    scope = f", scope {', '.join(contract.scope)}" if contract.scope else ""
     heading(console, f"{contract.name} ({contract.model}{scope}, {contract.timezone})")
     months = result.month_rows.select("scope", "period", "units", "capacity", "excess", "cost")
     months = months.rename({"cost": f"cost ({currency})"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from licaudit.audit import Evaluation, evaluate
 from licaudit.contract import Contract, parse_contract_text
 from licaudit.ingest.events import EVENT_SCHEMA
-from licaudit.models.base import ModelResult
-from licaudit.models.daily_active import MODEL, compute
+from licaudit.models.daily_active import DailyActiveOptions
 from licaudit.periods import build_calendar
 from tests.reference.daily_active_ref import daily_active
 
@@ -49,13 +49,12 @@ def event_frame(rows: Sequence[Row]) -> pl.DataFrame:
 
 
 def daily_contract(capacity: int | None = None, timezone: str = PARIS, **options: Any) -> Contract:
-    defaults = {option.name: option.default for option in MODEL.options}
     return Contract(
         name="netexplorer",
         model="daily-active",
         timezone=timezone,
         capacity=capacity,
-        options={**defaults, **options},
+        options=DailyActiveOptions(**options),
     )
 
 
@@ -70,16 +69,16 @@ def run(
     contract: Contract,
     first: date | None = None,
     last: date | None = None,
-) -> ModelResult:
+) -> Evaluation:
     """Run the model over ``rows`` on the local days ``first..last`` (default: the rows' span)."""
     frame = event_frame(rows)
     if first is None or last is None:
         first, last = local_span(frame, contract.timezone)
     calendar = build_calendar(first, last, contract.timezone)
-    return compute(frame.lazy(), calendar, contract)
+    return evaluate(frame, contract, calendar)
 
 
-def units_by_day(result: ModelResult) -> dict[str, int]:
+def units_by_day(result: Evaluation) -> dict[str, int]:
     return {
         day.isoformat(): units for day, units in result.day_usage.select("day", "units").iter_rows()
     }
@@ -94,7 +93,7 @@ def one_user(methods: Sequence[str], user: str = "alice") -> list[Row]:
     return [(f"2025-01-15 {8 + hour:02d}:00", user, method) for hour, method in enumerate(methods)]
 
 
-def refused_users(result: ModelResult) -> list[tuple[str, str]]:
+def refused_users(result: Evaluation) -> list[tuple[str, str]]:
     return list(result.details["refused"].select("period", "user").iter_rows())
 
 
@@ -193,9 +192,7 @@ def test_daily_active_block_overflow_takes_the_larger_of_the_two_ceilings() -> N
     contract = daily_contract(overflow="block", sync_methods=("s1", "s2", "s3", "s4", "s5"))
     rows = one_user(["s1", "s2", "s3", "s4", "s5", "web", "webdav"])
     assert single_day_units(rows, contract) == 3
-    assert (
-        single_day_units(rows, daily_contract(sync_methods=contract.options["sync_methods"])) == 4
-    )
+    assert single_day_units(rows, daily_contract(sync_methods=contract.options.sync_methods)) == 4
 
 
 # --- Who counts ---------------------------------------------------------------------------
@@ -240,7 +237,7 @@ def test_daily_active_sync_methods_compared_lowercased() -> None:
         """
     )
     contract = parsed.contracts[0]
-    assert contract.options["sync_methods"] == ("netsync", "drive", "box")
+    assert contract.options.sync_methods == ("netsync", "drive", "box")
     assert single_day_units(one_user(["netsync", "drive", "box"]), contract) == 2
     assert single_day_units(one_user(["netsync", "drive", "sync"]), contract) == 1
 
@@ -338,7 +335,7 @@ def test_daily_active_day_with_only_anonymous_events_has_zero_units() -> None:
 def test_daily_active_scope_is_star_without_scope_and_the_product_with_one() -> None:
     rows = one_user(["web"])
     assert run(rows, daily_contract()).day_usage["scope"].to_list() == ["*"]
-    scoped = replace(daily_contract(), scope="default")
+    scoped = replace(daily_contract(), scope=("default",))
     assert run(rows, scoped).day_usage["scope"].to_list() == ["default"]
 
 
@@ -511,9 +508,9 @@ def test_daily_active_matches_the_naive_reference(
 ) -> None:
     rows, contract = scenario
     frame = pl.DataFrame(rows, schema=EVENT_SCHEMA)
-    expected = daily_active(rows, contract.timezone, contract.options, contract.capacity)
+    expected = daily_active(rows, contract.timezone, asdict(contract.options), contract.capacity)
     days = sorted(expected.units)
-    result = compute(frame.lazy(), build_calendar(days[0], days[-1], contract.timezone), contract)
+    result = evaluate(frame, contract, build_calendar(days[0], days[-1], contract.timezone))
 
     assert result.day_usage["scope"].unique().to_list() == ["*"]
     assert dict(result.day_usage.select("day", "units").iter_rows()) == expected.units
@@ -541,7 +538,7 @@ def test_daily_active_units_do_not_depend_on_row_order(
     rows, contract = scenario
     frame = pl.DataFrame(rows, schema=EVENT_SCHEMA)
     calendar = build_calendar(*local_span(frame, contract.timezone), contract.timezone)
-    forward = compute(frame.lazy(), calendar, contract)
-    backward = compute(frame.reverse().lazy(), calendar, contract)
+    forward = evaluate(frame, contract, calendar)
+    backward = evaluate(frame.reverse(), contract, calendar)
     assert forward.day_usage.equals(backward.day_usage)
     assert forward.details["refused"].equals(backward.details["refused"])
