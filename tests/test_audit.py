@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 
 from licaudit.audit import USAGE_SCHEMA, ContractResult, run_audit, run_contract
 from licaudit.contract import Contract, parse_contract_text
+from licaudit.errors import ConfigError
 from licaudit.ingest.events import EVENT_SCHEMA, REJECT_SCHEMA, Ingested
+from licaudit.ingest.roster import ROSTER_SCHEMA
 from licaudit.models import MODELS
-from licaudit.models.base import Model, ModelInput, ModelResult, NoOptions
+from licaudit.models.base import Detail, Model, ModelInput, ModelResult, NoOptions
 from licaudit.models.daily_active import DailyActiveOptions
 from tests.reference.daily_active_ref import daily_active
 
@@ -581,3 +583,152 @@ def test_usage_rows_follow_the_common_rules_over_the_reference(
         expected_months.append((month, count, capacity, excess, cost))
     assert result.month_rows.select(columns).rows() == expected_months
     assert set(result.day_rows["scope"]) <= {"+".join(contract.scope or ("*",))}
+
+
+# --- Model interface v2: scopes, roster, detail keys (the core does it for every model) ----
+
+
+def per_product_count(model_input: ModelInput[NoOptions]) -> ModelResult:
+    """A stub per-product model: units = events of the product that day."""
+    day_usage = (
+        model_input.events.group_by("product", "day").agg(units=pl.len().cast(pl.Int64)).collect()
+    )
+    return ModelResult(day_usage=day_usage)
+
+
+def stub_model(compute: Any, **declared: Any) -> Model[NoOptions]:
+    return Model(name="stub", summary="stub", options=NoOptions, compute=compute, **declared)
+
+
+def stub_contract(scope: tuple[str, ...] | None = None) -> Contract:
+    return Contract(name="stub", model="stub", timezone=PARIS, scope=scope)
+
+
+def test_scope_list_counts_the_listed_products_across_under_their_joined_names() -> None:
+    rows = [
+        ("2025-01-10 12:00", "alice", "lms"),
+        ("2025-01-10 12:00", "bob", "crm"),
+        ("2025-01-10 12:00", "carol", "erp"),
+    ]
+    contract = replace(daily(), scope=("crm", "lms"))
+    result = audit(rows, contract)
+    assert result.day_rows.select("scope", "period", "units").rows() == [
+        ("crm+lms", "2025-01-10", 2)
+    ]
+
+
+def test_scope_list_gives_a_per_product_model_one_scope_per_listed_product_every_day(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(per_product_count, scoping="per-product"))
+    rows = [
+        ("2025-01-10 12:00", "alice", "lms"),
+        ("2025-01-11 12:00", "bob", "lms"),
+        ("2025-01-11 12:00", "carol", "erp"),
+    ]
+    result = audit(rows, stub_contract(scope=("lms", "zzz")))
+    assert result.day_rows.select("scope", "period", "units").rows() == [
+        ("lms", "2025-01-10", 1),
+        ("lms", "2025-01-11", 1),
+        ("zzz", "2025-01-10", 0),
+        ("zzz", "2025-01-11", 0),
+    ]
+
+
+def test_per_product_model_without_scope_gives_one_scope_per_product_it_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(per_product_count, scoping="per-product"))
+    rows = [("2025-01-10 12:00", "alice", "lms"), ("2025-01-11 12:00", "bob", "crm")]
+    result = audit(rows, stub_contract())
+    assert result.day_rows.select("scope", "period", "units").rows() == [
+        ("crm", "2025-01-10", 0),
+        ("crm", "2025-01-11", 1),
+        ("lms", "2025-01-10", 1),
+        ("lms", "2025-01-11", 0),
+    ]
+
+
+def roster_count(model_input: ModelInput[NoOptions]) -> ModelResult:
+    """A stub roster model: units = roster rows in scope, on every day."""
+    assert model_input.roster is not None
+    units = model_input.roster.height
+    days = model_input.calendar.days.select("day", units=pl.lit(units, pl.Int64))
+    return ModelResult(day_usage=days)
+
+
+def test_roster_model_without_a_roster_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(roster_count, reads=frozenset({"roster"})))
+    with pytest.raises(ConfigError) as raised:
+        audit([("2025-01-10 12:00", "alice", "lms")], stub_contract())
+    assert raised.value.exit_code == 2
+    assert "no roster was given" in raised.value.message
+    assert "--roster FILE" in str(raised.value.hint)
+
+
+def test_roster_rows_reach_a_roster_model_restricted_to_the_scope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(roster_count, reads=frozenset({"roster"})))
+    roster = pl.DataFrame(
+        {
+            "ts": [datetime(2025, 1, 1, tzinfo=UTC)] * 3,
+            "user": ["alice", "bob", "carol"],
+            "product": ["lms", "crm", "erp"],
+            "active": [True, True, True],
+            "seq": [1, 2, 3],
+        },
+        schema=ROSTER_SCHEMA,
+    )
+    events = event_frame([("2025-01-10 12:00", "alice", "lms")])
+    result = run_contract(events, stub_contract(scope=("crm", "lms")), "EUR", roster=roster)
+    assert day_units(result) == {"2025-01-10": 2}
+
+
+def keyed_details(model_input: ModelInput[NoOptions]) -> ModelResult:
+    """A stub with a month-keyed, an instant-keyed and an unkeyed detail table."""
+    months = pl.DataFrame({"month": [date(2025, 1, 1), date(2025, 2, 1)], "n": [1, 2]})
+    instants = model_input.events.select("ts", "user").collect()
+    return ModelResult(
+        day_usage=pl.DataFrame(schema={"day": pl.Date(), "units": pl.Int64()}),
+        details={
+            "by_month": Detail(months, "month", "month"),
+            "by_instant": Detail(instants, "ts", "instant"),
+            "whole": Detail(pl.DataFrame({"n": [7]})),
+        },
+    )
+
+
+def test_from_keeps_a_month_keyed_detail_row_when_one_of_its_days_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(keyed_details))
+    rows = [("2025-01-20 12:00", "alice", "lms"), ("2025-02-20 12:00", "bob", "lms")]
+    result = audit(rows, stub_contract(), date(2025, 1, 31))
+    assert result.details["by_month"].rows() == [("stub", "2025-01", 1), ("stub", "2025-02", 2)]
+    result = audit(rows, stub_contract(), date(2025, 2, 1))
+    assert result.details["by_month"].rows() == [("stub", "2025-02", 2)]
+    assert result.details["whole"].rows() == [("stub", 7)]
+
+
+def test_from_to_filter_an_instant_keyed_detail_by_the_local_day_of_its_instant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(keyed_details))
+    # 23:30 UTC on the 10th is the 11th in Paris.
+    rows = [("2025-01-10 23:30", "alice", "lms"), ("2025-01-12 12:00", "bob", "lms")]
+    result = audit(rows, stub_contract(), date(2025, 1, 11), date(2025, 1, 11))
+    assert result.details["by_instant"]["user"].to_list() == ["alice"]
+    result = audit(rows, stub_contract(), date(2025, 1, 12))
+    assert result.details["by_instant"]["user"].to_list() == ["bob"]
+
+
+def test_detail_tables_get_the_contract_column_and_names_for_codes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(keyed_details))
+    result = audit([("2025-01-10 12:00", "Alice", "lms")], stub_contract())
+    assert result.details["by_instant"].columns == ["contract", "ts", "user"]
+    assert result.details["by_instant"]["user"].to_list() == ["Alice"]

@@ -92,3 +92,18 @@ ToOpt = Annotated[
     str | None, typer.Option("--to", help="Last reported day, YYYY-MM-DD, inclusive.")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="table (default), csv, json, parquet, xlsx or html."),
+]
+InspectFormatOpt = Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")]
+TableOpt = Annotated[
+    str, typer.Option("--table", "-t", help="Table for csv/parquet: usage, refused, ...")
+]
+PeriodOpt = Annotated[PeriodOption, typer.Option("--period", help="day or month rows.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+]
+FailOnOverageOpt = Annotated[
+    bool, typer.Option("--fail-on-overage", help="Exit 1 when a period is over capacity.")
+]

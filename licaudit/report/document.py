@@ -6,7 +6,10 @@ JSON, XLSX and HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import polars as pl
 
 from licaudit.audit import AuditResult, Period
 from licaudit.ingest.events import Ingested
@@ -46,23 +49,52 @@ def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
     return counts
 
 
+def _csv(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    return csv_bytes(audit.table(table, period))
+
+
+def _parquet(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    return parquet_bytes(audit.table(table, period))
+
+
+def _tables(audit: AuditResult, period: Period) -> dict[str, pl.DataFrame]:
+    return {name: audit.table(name, period) for name in audit.table_names()}
+
+
+def _json(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    # SPEC 1.4: the reconciliation and every table, by name.
+    rows = {name: json_rows(frame) for name, frame in _tables(audit, period).items()}
+    return json_bytes(_counts(audit, roster) | {"tables": rows})
+
+
+def _xlsx(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    counts = _counts(audit, roster)
+    by_reason = counts.pop("rejects_by_reason")
+    counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
+    return xlsx_bytes(_tables(audit, period), counts)
+
+
+def _html(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    lines = [reconciliation_line(audit.ingested), *audit.ingested.warnings]
+    return html_bytes("licaudit report", lines, _tables(audit, period))
+
+
+Writer = Callable[[AuditResult, str, Period, "Roster | None"], bytes]
+
+WRITERS: dict[str, Writer] = {
+    "csv": _csv,
+    "parquet": _parquet,
+    "json": _json,
+    "xlsx": _xlsx,
+    "html": _html,
+}
+"""File formats: one table (csv, parquet) or every table (json, xlsx, html)."""
+
+BINARY_FORMATS = ("parquet", "xlsx")
+
+
 def file_bytes(
     output_format: str, audit: AuditResult, table: str, period: Period, roster: Roster | None
 ) -> bytes:
-    """The report as bytes of a file format: one table (csv, parquet) or all (json, xlsx, html)."""
-    if output_format == "csv":
-        return csv_bytes(audit.table(table, period))
-    if output_format == "parquet":
-        return parquet_bytes(audit.table(table, period))
-    tables = {name: audit.table(name, period) for name in audit.table_names()}
-    counts = _counts(audit, roster)
-    if output_format == "json":
-        # SPEC 1.4: the reconciliation and every table, by name.
-        rows = {name: json_rows(frame) for name, frame in tables.items()}
-        return json_bytes(counts | {"tables": rows})
-    if output_format == "xlsx":
-        by_reason = counts.pop("rejects_by_reason")
-        counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
-        return xlsx_bytes(tables, counts)
-    lines = [reconciliation_line(audit.ingested), *audit.ingested.warnings]
-    return html_bytes("licaudit report", lines, tables)
+    """The report as bytes of a file format."""
+    return WRITERS[output_format](audit, table, period, roster)

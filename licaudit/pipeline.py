@@ -1,0 +1,162 @@
+"""One request in, the inputs read and every contract run out: what each command shares.
+
+The command line builds a frozen ``Request`` by keyword and calls ``read_inputs``
+(``inspect``) or ``run`` (``report``, ``check``, and the commands to come); the
+rules that do not depend on how the result is shown live here: which contract
+file applies, the report range of ``--from/--to``, the reject-ratio limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from licaudit.audit import AuditResult, run_audit
+from licaudit.contract import (
+    CONTRACT_FILE_NAME,
+    Settings,
+    check_timezone,
+    command_line_contract,
+    load_contract_file,
+)
+from licaudit.errors import ConfigError, DataError
+from licaudit.ingest.events import Ingested, IngestOptions, ingest
+from licaudit.ingest.roster import Roster, read_roster
+from licaudit.ingest.timeparse import DateOrder
+from licaudit.models import MODELS
+
+OnFile = Callable[[Path, int, int], None]
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything a command was asked: inputs, contracts, how to read, what to report."""
+
+    paths: tuple[Path, ...]
+    contract: Path | None = None
+    model: str | None = None
+    capacity: int | None = None
+    timezone: str | None = None
+    input_tz: str | None = None
+    date_order: DateOrder | None = None
+    column_map: Mapping[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    recursive: bool = False
+    roster: Path | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    max_reject_ratio: float = 0.01
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every command reads: the events, the contracts and the roster."""
+
+    ingested: Ingested
+    settings: Settings
+    roster: Roster | None
+
+
+def _contract_file(request: Request) -> Settings | None:
+    if request.contract is not None:
+        return load_contract_file(request.contract)
+    for path in request.paths:
+        candidate = path / CONTRACT_FILE_NAME
+        if path.is_dir() and candidate.is_file():
+            return load_contract_file(candidate)
+    return None
+
+
+def resolve_settings(request: Request, need_contract: bool) -> Settings:
+    """The contract file given or found in a folder, or the ``--model`` contract on top of it."""
+    settings = _contract_file(request)
+    if request.model is not None:
+        cli_contract = command_line_contract(
+            request.model, request.capacity, request.timezone, settings
+        )
+        # The file's top-level settings still apply; its [[contract]] tables do not.
+        return replace(settings or Settings(contracts=()), contracts=(cli_contract,))
+    if request.capacity is not None or request.timezone is not None:
+        raise ConfigError(
+            "`--capacity` and `--timezone` describe a --model contract, and no --model was given.",
+            f"add e.g. --model daily-active (models: {', '.join(MODELS)}).",
+        )
+    if settings is None:
+        if need_contract:
+            raise ConfigError(
+                "No contract: no --contract file, no --model, and no licaudit.toml "
+                "in the folders given.",
+                "give --contract licaudit.toml, or --model daily-active --capacity 40.",
+            )
+        return Settings(contracts=())
+    return settings
+
+
+def report_range(request: Request) -> tuple[date | None, date | None]:
+    """``--from`` and ``--to`` as dates (inclusive); from after to is a ConfigError."""
+
+    def parse(value: str | None, option: str) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError(
+                f"`{option}` = {value!r} is not a date.", "write it as YYYY-MM-DD."
+            ) from None
+
+    first, last = parse(request.date_from, "--from"), parse(request.date_to, "--to")
+    if first and last and first > last:
+        raise ConfigError(f"`--from` {first} is after `--to` {last}.", "swap them.")
+    return first, last
+
+
+def read_inputs(request: Request, need_contract: bool, on_file: OnFile | None = None) -> Inputs:
+    """Resolve the contracts, then read the events and the roster."""
+    settings = resolve_settings(request, need_contract)
+    options = IngestOptions(
+        input_timezone=check_timezone(request.input_tz, "--input-tz", None)
+        if request.input_tz
+        else settings.input_timezone,
+        date_order=request.date_order,
+        case_sensitive_users=settings.case_sensitive_users,
+        column_map=request.column_map,
+        encoding=request.encoding,
+        recursive=request.recursive,
+    )
+    ingested = ingest(list(request.paths), options, on_file)
+    roster_path = request.roster or settings.roster
+    roster = read_roster(roster_path, options) if roster_path else None
+    return Inputs(ingested=ingested, settings=settings, roster=roster)
+
+
+def check_usable(ingested: Ingested, reconciliation: str) -> None:
+    """No used row at all is a data error (exit 3), with what was found."""
+    if ingested.rows_used == 0:
+        raise DataError(
+            " ".join([f"No usable rows: {reconciliation}.", *ingested.warnings]),
+            "run `licaudit inspect` on the same files to see the columns found and why rows were "
+            "rejected; name the timestamp column with --map ts=COLUMN if it was not recognized.",
+        )
+
+
+def check_reject_ratio(ingested: Ingested, limit: float) -> None:
+    """More rejected rows than ``--max-reject-ratio`` allows is a data error (exit 3)."""
+    if ingested.rows_read and ingested.rows_rejected / ingested.rows_read > limit:
+        raise DataError(
+            f"{ingested.rows_rejected:,} of {ingested.rows_read:,} rows were rejected "
+            f"({ingested.rows_rejected / ingested.rows_read:.2%}), "
+            f"more than --max-reject-ratio {limit}.",
+            "see why with --rejects rejects.csv, or raise --max-reject-ratio.",
+        )
+
+
+def run(inputs: Inputs, request: Request) -> AuditResult:
+    """Every contract of the inputs over the report range."""
+    first, last = report_range(request)
+    settings = inputs.settings
+    return run_audit(
+        inputs.ingested, settings.contracts, settings.currency, first, last, inputs.roster
+    )
