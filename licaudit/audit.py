@@ -8,6 +8,7 @@ earliest and latest used event, in each contract's timezone), the scope filter,
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,6 +33,7 @@ USAGE_SCHEMA = pl.Schema(
         "model": pl.String(),
         "scope": pl.String(),
         "period": pl.String(),
+        "days": pl.Int64(),
         "units": pl.Int64(),
         "capacity": pl.Int64(),
         "excess": pl.Int64(),
@@ -49,6 +51,7 @@ class ContractResult:
     day_rows: pl.DataFrame
     month_rows: pl.DataFrame
     details: dict[str, pl.DataFrame] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def rows(self, period: Period) -> pl.DataFrame:
         return self.day_rows if period == "day" else self.month_rows
@@ -61,6 +64,13 @@ class AuditResult:
     ingested: Ingested
     results: list[ContractResult]
     currency: str
+    # The timezone naive timestamps were read in (SPEC 1.2: every report says it).
+    input_timezone: str = "UTC"
+
+    @property
+    def warnings(self) -> list[str]:
+        """What each contract's run found doubtful (a scope matching nothing, ...)."""
+        return [warning for result in self.results for warning in result.warnings]
 
     def usage(self, period: Period) -> pl.DataFrame:
         frames = [result.rows(period) for result in self.results]
@@ -100,6 +110,7 @@ def _finish(rows: pl.DataFrame, contract: Contract, currency: str, monthly: bool
         model=pl.lit(contract.model, pl.String),
         scope="scope",
         period="period",
+        days="days",
         units="units",
         capacity=capacity,
         # clip, not max_horizontal: max_horizontal skips nulls, and without capacity
@@ -211,6 +222,24 @@ def prepare(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Prepare
     return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
 
 
+def scope_warnings(contract: Contract, names: Names) -> list[str]:
+    """A scope product that matches no product of the input (SPEC 1.3): say so, and the closest."""
+    if contract.scope is None:
+        return []
+    seen = names.products["name"].to_list()
+    warnings = []
+    for product in contract.scope:
+        if product in seen:
+            continue
+        close = difflib.get_close_matches(product, seen, n=1)
+        hint = f" Hint: did you mean `{close[0]}`?" if close else ""
+        warnings.append(
+            f"contract `{contract.name}`: scope `{product}` matches no product of the input, "
+            f"so it counts nothing (products seen: {', '.join(seen) or 'none'}).{hint}"
+        )
+    return warnings
+
+
 def _model_input(
     prepared: Prepared, contract: Contract, model: Model[Any], calendar: Calendar | None = None
 ) -> ModelInput[Any]:
@@ -276,9 +305,7 @@ def _evaluate(
     model_input = _model_input(prepared, contract, model, calendar)
     result = model.compute(model_input)
     details = {
-        name: _detail(
-            detail, contract, model_input.names, model_input.calendar, date_from, date_to
-        )
+        name: _detail(detail, contract, model_input.names, model_input.calendar, date_from, date_to)
         for name, detail in result.details.items()
     }
     return Evaluation(_day_usage(result, contract, model, model_input), details)
@@ -308,11 +335,17 @@ def _run(
     model = MODELS[contract.model]
     evaluation = _evaluate(prepared, contract, date_from, date_to)
     days = evaluation.day_usage.filter(_in_range(pl.col("day"), date_from, date_to))
-    day_rows = days.select("scope", period=pl.col("day").dt.strftime("%Y-%m-%d"), units="units")
+    day_rows = days.select(
+        "scope",
+        period=pl.col("day").dt.strftime("%Y-%m-%d"),
+        days=pl.lit(1, pl.Int64),
+        units="units",
+    )
     rollup = pl.col("units").max() if model.month_rollup == "max" else pl.col("units").sum()
     month_rows = (
         days.group_by("scope", period=pl.col("day").dt.strftime("%Y-%m"), maintain_order=True)
-        .agg(units=rollup.cast(pl.Int64))
+        # days: how many of the month's days the report range covers (SPEC 3).
+        .agg(days=pl.len().cast(pl.Int64), units=rollup.cast(pl.Int64))
         .sort("scope", "period")
     )
     return ContractResult(
@@ -320,6 +353,7 @@ def _run(
         day_rows=_finish(day_rows, contract, currency, monthly=False),
         month_rows=_finish(month_rows, contract, currency, monthly=True),
         details=evaluation.details,
+        warnings=scope_warnings(contract, prepared.encoded.names),
     )
 
 
@@ -342,8 +376,9 @@ def run_audit(
     date_from: date | None = None,
     date_to: date | None = None,
     roster: Roster | None = None,
+    input_timezone: str = "UTC",
 ) -> AuditResult:
     """Every contract over the same used events (which must not be empty)."""
     prepared = prepare(ingested.events, roster.states if roster is not None else None)
     results = [_run(prepared, contract, currency, date_from, date_to) for contract in contracts]
-    return AuditResult(ingested=ingested, results=results, currency=currency)
+    return AuditResult(ingested, results, currency, input_timezone)

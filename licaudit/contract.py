@@ -46,7 +46,9 @@ class Settings:
 
     contracts: tuple[Contract, ...]
     timezone: str = DEFAULT_TIMEZONE
-    input_timezone: str = "UTC"
+    # Only when written: naive times default to `timezone` (SPEC 1.2), and an explicit
+    # input_timezone also applies to W3C/IIS date + time pairs.
+    input_timezone: str | None = None
     case_sensitive_users: bool = False
     roster: Path | None = None
     currency: str = DEFAULT_CURRENCY

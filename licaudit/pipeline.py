@@ -26,6 +26,7 @@ from licaudit.ingest.events import Ingested, IngestOptions, ingest
 from licaudit.ingest.roster import Roster, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
+from licaudit.models.base import Contract
 
 OnFile = Callable[[Path, int, int], None]
 
@@ -57,6 +58,7 @@ class Inputs:
     ingested: Ingested
     settings: Settings
     roster: Roster | None
+    input_timezone: str
 
 
 def _contract_file(request: Request) -> Settings | None:
@@ -94,6 +96,28 @@ def resolve_settings(request: Request, need_contract: bool) -> Settings:
     return settings
 
 
+def can_check(contract: Contract) -> bool:
+    """Whether ``check`` can find anything wrong: a capacity, or Flex packs (SPEC 3.7, 5)."""
+    return contract.capacity is not None or getattr(contract.options, "packs", None) is not None
+
+
+def check_warnings(settings: Settings) -> list[str]:
+    """A warning per contract ``check`` cannot check; a ConfigError when it can check none."""
+    unchecked = [contract for contract in settings.contracts if not can_check(contract)]
+    if unchecked and len(unchecked) == len(settings.contracts):
+        names = ", ".join(f"`{contract.name}`" for contract in unchecked)
+        raise ConfigError(
+            f"Nothing to check: no contract has a capacity ({names}), so no period can be "
+            "over it and `licaudit check` would always succeed.",
+            "add capacity = N to the contract (or --capacity N with --model), or use "
+            "`licaudit report` to see the usage.",
+        )
+    return [
+        f"contract `{contract.name}` has no capacity: `check` cannot find it over capacity."
+        for contract in unchecked
+    ]
+
+
 def report_range(request: Request) -> tuple[date | None, date | None]:
     """``--from`` and ``--to`` as dates (inclusive); from after to is a ConfigError."""
 
@@ -113,13 +137,29 @@ def report_range(request: Request) -> tuple[date | None, date | None]:
     return first, last
 
 
+def _contract_timezone(request: Request, settings: Settings) -> str:
+    """Where naive times were written: the business's timezone (SPEC 1.2).
+
+    The ``--timezone`` of a command-line contract, else the contract file's top-level
+    ``timezone`` (Europe/Paris when none).
+    """
+    if request.model is not None and request.timezone is not None:
+        return check_timezone(request.timezone, "--timezone", None)
+    return settings.timezone
+
+
 def read_inputs(request: Request, need_contract: bool, on_file: OnFile | None = None) -> Inputs:
     """Resolve the contracts, then read the events and the roster."""
     settings = resolve_settings(request, need_contract)
-    options = IngestOptions(
-        input_timezone=check_timezone(request.input_tz, "--input-tz", None)
+    explicit = (
+        check_timezone(request.input_tz, "--input-tz", None)
         if request.input_tz
-        else settings.input_timezone,
+        else settings.input_timezone
+    )
+    naive_tz = explicit or _contract_timezone(request, settings)
+    options = IngestOptions(
+        input_timezone=naive_tz,
+        w3c_timezone=explicit or "UTC",
         date_order=request.date_order,
         case_sensitive_users=settings.case_sensitive_users,
         column_map=request.column_map,
@@ -129,7 +169,7 @@ def read_inputs(request: Request, need_contract: bool, on_file: OnFile | None = 
     ingested = ingest(list(request.paths), options, on_file)
     roster_path = request.roster or settings.roster
     roster = read_roster(roster_path, options) if roster_path else None
-    return Inputs(ingested=ingested, settings=settings, roster=roster)
+    return Inputs(ingested=ingested, settings=settings, roster=roster, input_timezone=naive_tz)
 
 
 def check_usable(ingested: Ingested, reconciliation: str) -> None:
@@ -158,5 +198,11 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
     first, last = report_range(request)
     settings = inputs.settings
     return run_audit(
-        inputs.ingested, settings.contracts, settings.currency, first, last, inputs.roster
+        inputs.ingested,
+        settings.contracts,
+        settings.currency,
+        first,
+        last,
+        inputs.roster,
+        inputs.input_timezone,
     )

@@ -423,6 +423,7 @@ def test_usage_table_has_the_currency_column_after_cost() -> None:
         "daily-active",
         "*",
         "2025-01",
+        1,
         2,
         1,
         1,

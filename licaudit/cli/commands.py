@@ -55,12 +55,19 @@ from licaudit.pipeline import (
     Request,
     check_reject_ratio,
     check_usable,
+    check_warnings,
     read_inputs,
     report_range,
+    resolve_settings,
     run,
 )
 from licaudit.report.check import overage_lines
-from licaudit.report.document import BINARY_FORMATS, file_bytes, reconciliation_line
+from licaudit.report.document import (
+    BINARY_FORMATS,
+    file_bytes,
+    reconciliation_line,
+    timezone_line,
+)
 from licaudit.report.files import csv_bytes, emit, json_bytes
 from licaudit.report.terminal import render_inspection, render_report
 
@@ -187,7 +194,8 @@ def report(
         else:
             err = stderr()
             err.print(reconciliation_line(inputs.ingested), markup=False)
-            for warning in inputs.ingested.warnings:
+            err.print(timezone_line(inputs.input_timezone), markup=False)
+            for warning in [*inputs.ingested.warnings, *audit.warnings]:
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             if output_format in BINARY_FORMATS and output is None and sys.stdout.isatty():
                 raise ConfigError(
@@ -233,7 +241,10 @@ def check(
             recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
             max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
+        warnings = check_warnings(resolve_settings(request, need_contract=True))
         inputs, audit = _audit(request, rejects)
+        for warning in [*warnings, *inputs.ingested.warnings, *audit.warnings]:
+            stderr().print(f"warning: {warning}", markup=False, soft_wrap=True)
         lines = overage_lines(audit, "day" if period is PeriodOption.day else "month")
         for line in lines:
             typer.echo(line)
@@ -266,11 +277,11 @@ def inspect(
         inputs = _read(request, need_contract=False)
         if rejects is not None:
             emit(csv_bytes(inputs.ingested.rejects), rejects, sys.stdout.buffer)
-        summary = inspection_summary(inputs.ingested)
+        summary = inspection_summary(inputs.ingested) | {"input_timezone": inputs.input_timezone}
         if output_format is InspectFormat.json:
             emit(json_bytes(summary), None, sys.stdout.buffer)
         else:
-            render_inspection(stdout(), summary, inputs.ingested)
+            render_inspection(stdout(), summary, inputs.ingested, inputs.input_timezone)
 
 
 def _version(value: bool) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -20,7 +21,12 @@ from licaudit.errors import ConfigError
 from licaudit.ingest.columns import ColumnMapping, Match, map_columns
 from licaudit.ingest.identity import IDENTITY_COLUMNS, with_identity
 from licaudit.ingest.readers import ROW, RawTable, discover, read_table
-from licaudit.ingest.timeparse import DateOrder, decide_date_order, parse_time_struct
+from licaudit.ingest.timeparse import (
+    DateOrder,
+    DateOrderBasis,
+    date_order_verdict,
+    parse_time_struct,
+)
 
 REASONS = (
     "malformed",
@@ -53,9 +59,14 @@ _TIME_ONLY = r"^\s*\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*$"
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """How to read: timezone of naive times, slash-date order, user case, column overrides."""
+    """How to read: timezone of naive times, slash-date order, user case, column overrides.
+
+    ``input_timezone`` reads naive times and dates alone; ``w3c_timezone`` reads a
+    W3C/IIS ``date`` + ``time`` pair, which that log format defines as UTC (SPEC 1.2).
+    """
 
     input_timezone: str = "UTC"
+    w3c_timezone: str = "UTC"
     date_order: DateOrder | None = None
     case_sensitive_users: bool = False
     column_map: Mapping[str, str] = field(default_factory=dict)
@@ -76,6 +87,8 @@ class FileReport:
     mapping: ColumnMapping
     date_order: DateOrder
     combined_date_time: bool
+    # "forced" by --date-order, else what the file's values say (SPEC 1.2).
+    date_order_basis: DateOrderBasis | Literal["forced"] = "none"
     rows_read: int = 0
     rows_rejected: int = 0
 
@@ -150,15 +163,15 @@ def _time_source(
 
 def _date_order(
     frame: pl.DataFrame, sources: Sequence[pl.Expr], options: IngestOptions
-) -> DateOrder:
+) -> tuple[DateOrder, DateOrderBasis | Literal["forced"]]:
     if options.date_order is not None:
-        return options.date_order
+        return options.date_order, "forced"
     if not sources:
-        return "dmy"
+        return "dmy", "none"
     values = frame.select(
         pl.concat([source.cast(pl.String) for source in sources]).alias("value")
     ).get_column("value")
-    return decide_date_order(values)
+    return date_order_verdict(values)
 
 
 def _normalize(
@@ -174,7 +187,7 @@ def _normalize(
         end_column = f"c{end_match.index}"
         time_texts.append((pl.col(end_column), frame.schema[end_column]))
     order_sources = [expr for expr, dtype in time_texts if expr is not None and dtype == pl.String]
-    date_order = _date_order(frame, order_sources, options)
+    date_order, date_order_basis = _date_order(frame, order_sources, options)
 
     tz = options.input_timezone
     # Each parse is evaluated once into columns, then referred to by name: a parse
@@ -184,7 +197,8 @@ def _normalize(
             __ts=pl.lit(None, pl.Datetime("us", "UTC")), __ts_problem=pl.lit("missing")
         )
     else:
-        parsed = parse_into(frame, "__ts", ts_source, ts_dtype, tz, date_order)
+        ts_tz = options.w3c_timezone if combined else tz
+        parsed = parse_into(frame, "__ts", ts_source, ts_dtype, ts_tz, date_order)
     ts, ts_problem = pl.col("__ts"), pl.col("__ts_problem")
     if end_match is not None and end_match.reading == "value":
         column = f"c{end_match.index}"
@@ -234,6 +248,7 @@ def _normalize(
         mapping=mapping,
         date_order=date_order,
         combined_date_time=combined,
+        date_order_basis=date_order_basis,
     )
     return normalized, report
 
@@ -387,5 +402,11 @@ def _file_warnings(table: RawTable, report: FileReport) -> list[str]:
         return [
             f"{table.path} has no timestamp column (columns: {columns}); its rows are "
             "rejected as missing_ts. Hint: name it with --map ts=COLUMN."
+        ]
+    if report.date_order_basis == "assumed":
+        return [
+            f"{table.path}: every slash date reads both as day/month and as month/day, so "
+            "day-first (DD/MM/YYYY) was assumed. Hint: if the file comes from a US export, "
+            "give --date-order mdy."
         ]
     return []

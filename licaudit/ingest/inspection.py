@@ -21,7 +21,9 @@ def _file_summary(report: FileReport) -> dict[str, Any]:
         "compressed": report.compressed,
         "encoding": report.encoding,
         "delimiter": report.delimiter,
-        "date_order": report.date_order,
+        # None: the file holds no slash date, so no order was needed (SPEC 1.2).
+        "date_order": None if report.date_order_basis == "none" else report.date_order,
+        "date_order_basis": report.date_order_basis,
         "columns": report.columns,
         "mapping": mapping,
         "ignored": {key: names for key, names in report.mapping.ignored.items() if names},

@@ -24,7 +24,7 @@ square of their number.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, Literal
 
 import polars as pl
 
@@ -316,8 +316,18 @@ def parse_time(
     return parsed.struct.field("value"), parsed.struct.field("problem")
 
 
+DateOrderBasis = Literal["none", "settled", "assumed"]
+"""Why a file's slash-date order is what it is: no slash date at all, some value settles it,
+or every slash date reads both ways and day-first is assumed (SPEC 1.2: a warning)."""
+
+
 def decide_date_order(values: pl.Series) -> DateOrder:
-    """The slash-date order of a file (SPEC 1.2).
+    """The slash-date order of a file (SPEC 1.2); see ``date_order_verdict``."""
+    return date_order_verdict(values)[0]
+
+
+def date_order_verdict(values: pl.Series) -> tuple[DateOrder, DateOrderBasis]:
+    """The slash-date order of a file (SPEC 1.2), and what it rests on.
 
     Month-first when some slash value is impossible day-first (not a valid
     date and time read as D/M/YYYY) and none is impossible month-first; else
@@ -328,7 +338,7 @@ def decide_date_order(values: pl.Series) -> DateOrder:
     slashed = values.cast(pl.String)
     slashed = slashed.filter(slashed.str.contains("/", literal=True))
     if slashed.is_empty():
-        return "dmy"
+        return "dmy", "none"
     text = pl.DataFrame({"text": slashed.str.strip_chars()})
 
     def impossible(date_order: DateOrder) -> pl.Expr:
@@ -338,6 +348,9 @@ def decide_date_order(values: pl.Series) -> DateOrder:
         return stage(state, impossible=F("slash") & ~civil_valid()).struct.field("impossible")
 
     verdict = text.select(dmy=impossible("dmy").any(), mdy=impossible("mdy").any())
-    if verdict.item(0, "dmy") and not verdict.item(0, "mdy"):
-        return "mdy"
-    return "dmy"
+    dmy_impossible, mdy_impossible = verdict.item(0, "dmy"), verdict.item(0, "mdy")
+    if dmy_impossible and not mdy_impossible:
+        return "mdy", "settled"
+    if not dmy_impossible and not mdy_impossible:
+        return "dmy", "assumed"
+    return "dmy", "settled"

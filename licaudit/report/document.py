@@ -31,6 +31,11 @@ def reconciliation_line(ingested: Ingested) -> str:
     return line
 
 
+def timezone_line(input_timezone: str) -> str:
+    """Which timezone naive timestamps (no offset, dates alone) were read in (SPEC 1.2)."""
+    return f"times without offset read in {input_timezone} (set input_timezone or --input-tz)"
+
+
 def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
     """The reconciliation of the events (and of the roster, when one was read)."""
     ingested = audit.ingested
@@ -39,6 +44,7 @@ def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
         "rows_used": ingested.rows_used,
         "rows_rejected": ingested.rows_rejected,
         "rejects_by_reason": ingested.rejects_by_reason,
+        "input_timezone": audit.input_timezone,
     }
     if roster is not None:
         counts |= {
@@ -75,7 +81,12 @@ def _xlsx(audit: AuditResult, table: str, period: Period, roster: Roster | None)
 
 
 def _html(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
-    lines = [reconciliation_line(audit.ingested), *audit.ingested.warnings]
+    lines = [
+        reconciliation_line(audit.ingested),
+        timezone_line(audit.input_timezone),
+        *audit.ingested.warnings,
+        *audit.warnings,
+    ]
     return html_bytes("licaudit report", lines, _tables(audit, period))
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
-from licaudit.report.document import reconciliation_line
+from licaudit.report.document import reconciliation_line, timezone_line
 from licaudit.report.files import as_text_friendly
 
 DETAIL_ROWS_SHOWN = 20
@@ -75,9 +75,30 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
     contract = result.contract
     scope = f", scope {', '.join(contract.scope)}" if contract.scope else ""
     heading(console, f"{contract.name} ({contract.model}{scope}, {contract.timezone})")
-    months = result.month_rows.select("scope", "period", "units", "capacity", "excess", "cost")
-    months = months.rename({"cost": f"cost ({currency})"})
-    console.print(frame_table(console, months, "Month summary"))
+    months = result.month_rows.with_columns(
+        month_length=pl.col("period").str.to_date("%Y-%m").dt.month_end().dt.day().cast(pl.Int64)
+    )
+    partial = pl.col("days") < pl.col("month_length")
+    table = frame_table(
+        console,
+        months.select(
+            "scope",
+            pl.when(partial).then(pl.col("period") + "*").otherwise(pl.col("period")),
+            "units",
+            "capacity",
+            "excess",
+            pl.col("cost").alias(f"cost ({currency})"),
+        ),
+        "Month summary",
+    )
+    notes = [
+        f"* {row['period']}: partial month, {row['days']} of {row['month_length']} days "
+        "in the report range"
+        + ("; the monthly price applies in full." if row["cost"] is not None else ".")
+        for row in months.filter(partial).iter_rows(named=True)
+    ]
+    table.caption = "\n".join(notes) or None
+    console.print(table)
     over = result.day_rows.filter(pl.col("excess") > 0).select(
         "scope", "period", "units", "capacity", "excess"
     )
@@ -102,10 +123,11 @@ def render_report(
     console: Console, audit: AuditResult, warnings: Sequence[str], roster: Roster | None
 ) -> None:
     console.print(reconciliation_line(audit.ingested))
+    console.print(timezone_line(audit.input_timezone), markup=False)
     if roster is not None:
         console.print(roster_line(roster))
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+    for warning in [*warnings, *audit.warnings]:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
     for result in audit.results:
         _contract_section(console, result, audit.currency)
 
@@ -128,7 +150,17 @@ def _mapping_rows(report: FileReport) -> list[tuple[str, str, str]]:
     return rows
 
 
-def render_inspection(console: Console, summary: dict[str, Any], ingested: Ingested) -> None:
+def _date_order(report: FileReport) -> str:
+    if report.date_order_basis == "none":
+        return "—"
+    return report.date_order + {"assumed": " (assumed)", "forced": " (--date-order)"}.get(
+        report.date_order_basis, ""
+    )
+
+
+def render_inspection(
+    console: Console, summary: dict[str, Any], ingested: Ingested, input_timezone: str
+) -> None:
     files = new_table(console, "Files")
     for column in ("file", "format", "encoding", "delimiter", "date order", "rows", "rejected"):
         files.add_column(column, justify="right" if column in ("rows", "rejected") else "left")
@@ -136,7 +168,7 @@ def render_inspection(console: Console, summary: dict[str, Any], ingested: Inges
         fmt = report.format + (" (gzip)" if report.compressed else "")
         delimiter = {"\t": "tab", None: ""}.get(report.delimiter, report.delimiter or "")
         files.add_row(
-            str(report.path), fmt, report.encoding or "", delimiter, report.date_order,
+            str(report.path), fmt, report.encoding or "", delimiter, _date_order(report),
             f"{report.rows_read:,}", f"{report.rows_rejected:,}",
         )  # fmt: skip
     console.print(files)
@@ -151,6 +183,7 @@ def render_inspection(console: Console, summary: dict[str, Any], ingested: Inges
             mapping.caption = "not used: " + ", ".join(unused)
         console.print(mapping)
     console.print(reconciliation_line(ingested))
+    console.print(timezone_line(input_timezone), markup=False)
     for key in ("first_event", "last_event", "users", "methods", "products"):
         console.print(f"{key.replace('_', ' ')}: {summary[key]}")
     for warning in summary["warnings"]:

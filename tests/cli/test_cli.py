@@ -88,7 +88,8 @@ def test_report_csv_reads_back_to_the_usage_table_the_library_computes(tmp_path:
     settings = parse_contract_text(CONTRACT)
     expected = run_audit(ingest([folder], IngestOptions()), settings.contracts, "EUR").usage("day")
     assert written.columns == [
-        "contract", "model", "scope", "period", "units", "capacity", "excess", "cost", "currency",
+        "contract", "model", "scope", "period", "days", "units", "capacity", "excess", "cost",
+        "currency",
     ]  # fmt: skip
     assert written["units"].to_list() == expected["units"].to_list() == [4, 1]
     assert written["excess"].to_list() == [1, 0]
@@ -111,13 +112,14 @@ def test_report_json_has_the_reconciliation_and_every_table(tmp_path: Path) -> N
         "rows_used",
         "rows_rejected",
         "rejects_by_reason",
+        "input_timezone",
         "tables",
     }
     assert document["rows_read"] == document["rows_used"] + document["rows_rejected"] == 9
     assert document["tables"]["usage"] == [
         {
             "contract": "ne", "model": "daily-active", "scope": "*", "period": "2025-10",
-            "units": 4, "capacity": 3, "excess": 1, "cost": 110.0, "currency": "EUR",
+            "days": 2, "units": 4, "capacity": 3, "excess": 1, "cost": 110.0, "currency": "EUR",
         }
     ]  # fmt: skip
     assert [row["user"] for row in document["tables"]["refused"]] == ["carol"]
@@ -369,10 +371,10 @@ def test_report_xlsx_has_a_summary_and_one_sheet_per_table(tmp_path: Path) -> No
     workbook = openpyxl.load_workbook(target)
     assert workbook.sheetnames == ["summary", "usage", "refused"]
     usage = [[cell.value for cell in row] for row in workbook["usage"].iter_rows()]
-    assert usage[0][:8] == [
-        "contract", "model", "scope", "period", "units", "capacity", "excess", "cost",
+    assert usage[0][:9] == [
+        "contract", "model", "scope", "period", "days", "units", "capacity", "excess", "cost",
     ]  # fmt: skip
-    assert usage[1][3:8] == ["2025-10", 4, 3, 1, 110]
+    assert usage[1][3:9] == ["2025-10", 2, 4, 3, 1, 110]
     summary = {row[0].value: row[1].value for row in workbook["summary"].iter_rows()}
     assert (summary["rows_read"], summary["rows_used"], summary["rows_rejected"]) == (9, 9, 0)
 
