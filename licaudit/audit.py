@@ -52,6 +52,7 @@ class ContractResult:
     month_rows: pl.DataFrame
     details: dict[str, pl.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    events_in_scope: int = 0
 
     def rows(self, period: Period) -> pl.DataFrame:
         return self.day_rows if period == "day" else self.month_rows
@@ -193,6 +194,7 @@ class Evaluation:
 
     day_usage: pl.DataFrame
     details: dict[str, pl.DataFrame]
+    events_in_scope: int = 0
 
 
 @dataclass
@@ -308,7 +310,8 @@ def _evaluate(
         name: _detail(detail, contract, model_input.names, model_input.calendar, date_from, date_to)
         for name, detail in result.details.items()
     }
-    return Evaluation(_day_usage(result, contract, model, model_input), details)
+    in_scope = model_input.events.select(pl.len()).collect().item()
+    return Evaluation(_day_usage(result, contract, model, model_input), details, in_scope)
 
 
 def evaluate(
@@ -354,6 +357,7 @@ def _run(
         month_rows=_finish(month_rows, contract, currency, monthly=True),
         details=evaluation.details,
         warnings=scope_warnings(contract, prepared.encoded.names),
+        events_in_scope=evaluation.events_in_scope,
     )
 
 

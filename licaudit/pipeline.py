@@ -193,8 +193,38 @@ def check_reject_ratio(ingested: Ingested, limit: float) -> None:
         )
 
 
+def check_user_columns(inputs: Inputs) -> None:
+    """Named users need a user column (SPEC 1.3).
+
+    When no file has one, every row is anonymous and a named-user model would count
+    0 with no word: a data error (exit 3). Files without one among files with one
+    get a warning each.
+    """
+    files = [report for report in inputs.ingested.files if report.rows_read > 0]
+    without = [report for report in files if "user" not in report.mapping.chosen]
+    if not without:
+        return
+    named = [c for c in inputs.settings.contracts if MODELS[c.model].named_users]
+    if len(without) == len(files) and named:
+        listed = ", ".join(str(report.path) for report in without)
+        contracts = ", ".join(f"`{c.name}` ({c.model})" for c in named)
+        raise DataError(
+            f"No input file has a user column ({listed}), so every row is anonymous and "
+            f"{contracts} would count no user.",
+            "name the column that holds users with --map user=COLUMN "
+            "(`licaudit inspect` lists the columns found).",
+        )
+    if len(without) < len(files):
+        for report in without:
+            inputs.ingested.warnings.append(
+                f"{report.path} has no user column: its rows are anonymous and count for no "
+                "named user. Hint: name it with --map user=COLUMN."
+            )
+
+
 def run(inputs: Inputs, request: Request) -> AuditResult:
     """Every contract of the inputs over the report range."""
+    check_user_columns(inputs)
     first, last = report_range(request)
     settings = inputs.settings
     return run_audit(

@@ -20,6 +20,7 @@ from rich.text import Text
 from licaudit import __version__
 from licaudit.audit import AuditResult, Period
 from licaudit.cli.console import progress_callback, stderr, stdout
+from licaudit.cli.help import Command
 from licaudit.cli.options import (
     CapacityOpt,
     ContractOpt,
@@ -68,7 +69,7 @@ from licaudit.report.document import (
     reconciliation_line,
     timezone_line,
 )
-from licaudit.report.files import csv_bytes, emit, json_bytes
+from licaudit.report.files import check_destination, csv_bytes, emit, json_bytes
 from licaudit.report.terminal import render_inspection, render_report
 
 app = typer.Typer(
@@ -79,7 +80,34 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+FORMAT_BY_SUFFIX = {
+    ".csv": Format.csv,
+    ".json": Format.json,
+    ".parquet": Format.parquet,
+    ".pq": Format.parquet,
+    ".xlsx": Format.xlsx,
+    ".html": Format.html,
+    ".htm": Format.html,
+}
+
+
+def _format(output_format: Format | None, output: Path | None) -> Format:
+    """``--format``, else the one ``--output``'s extension names, else a terminal table."""
+    if output_format is not None:
+        return output_format
+    if output is None or str(output) == "-":
+        return Format.table
+    guessed = FORMAT_BY_SUFFIX.get(output.suffix.lower())
+    if guessed is None:
+        raise ConfigError(
+            f"`--output` {output}: cannot tell the format from the extension "
+            f"{output.suffix or '(none)'}.",
+            "add --format csv, json, parquet, xlsx or html.",
+        )
+    return guessed
 
 
 @contextmanager
@@ -139,11 +167,13 @@ def _request(paths: list[Path], column_map: list[str] | None, **options: Any) ->
 
 
 @app.command(
+    cls=Command,
+    short_help="Usage per day or month, overage, costs and details of every contract.",
     epilog="Examples:\n\n"
     "  licaudit report sample_logs\n\n"
     "  licaudit report logs/ --model daily-active --capacity 40 --period month --format csv\n\n"
     "  licaudit report logs/ --format csv --table refused --output refused.csv\n\n"
-    "  licaudit report logs/ --format xlsx --period month --output usage.xlsx"
+    "  licaudit report logs/ --format xlsx --period month --output usage.xlsx",
 )
 def report(
     paths: Paths,
@@ -157,7 +187,7 @@ def report(
     encoding: EncodingOpt = None,
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
-    output_format: FormatOpt = Format.table,
+    output_format: FormatOpt = None,
     table: TableOpt = "usage",
     period: PeriodOpt = PeriodOption.day,
     date_from: FromOpt = None,
@@ -170,6 +200,9 @@ def report(
 ) -> None:
     """Read the logs, run every contract, and print the usage table with its details."""
     with _errors_to_exit_codes(debug):
+        output_format = _format(output_format, output)
+        check_destination(output, "--output")
+        check_destination(rejects, "--rejects")
         request = _request(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
@@ -210,9 +243,15 @@ def report(
 
 
 @app.command(
+    cls=Command,
     epilog="Examples:\n\n"
     "  licaudit check /var/exports/netexplorer --contract /etc/licaudit.toml\n\n"
-    "  licaudit check logs/ --model daily-active --capacity 40 || mail -s overage it@example.com"
+    "In a crontab (mail on overage, exit 1, and when the check could not run, exit 2 or 3;\n"
+    "nothing on success):\n\n"
+    "\b\n"
+    "  out=$(licaudit check /var/exports --contract /etc/licaudit.toml 2>&1); rc=$?\n"
+    '  [ $rc -ne 0 ] && echo "$out" | mail -s "licaudit exit $rc" it@example.com',
+    short_help="For cron: one line per period over capacity; exit 1 on overage.",
 )
 def check(
     paths: Paths,
@@ -235,6 +274,7 @@ def check(
 ) -> None:
     """For cron: print one line per contract and period over capacity; exit 1 on overage."""
     with _errors_to_exit_codes(debug):
+        check_destination(rejects, "--rejects")
         request = _request(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
@@ -254,7 +294,9 @@ def check(
 
 
 @app.command(
-    epilog="Examples:\n\n  licaudit inspect export.csv\n\n  licaudit inspect logs/ --format json"
+    cls=Command,
+    short_help="What was found: files, columns, rows, time range, rejects.",
+    epilog="Examples:\n\n  licaudit inspect export.csv\n\n  licaudit inspect logs/ --format json",
 )
 def inspect(
     paths: Paths,
@@ -270,6 +312,7 @@ def inspect(
 ) -> None:
     """Show what was found: files, formats, column mapping, rows, time range, rejects."""
     with _errors_to_exit_codes(debug):
+        check_destination(rejects, "--rejects")
         request = _request(
             paths, column_map, contract=contract, input_tz=input_tz, date_order=date_order,
             encoding=encoding, recursive=recursive,

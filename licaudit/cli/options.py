@@ -30,79 +30,157 @@ class PeriodOption(StrEnum):
     month = "month"
 
 
+class RosterMode(StrEnum):
+    events = "events"
+    snapshot = "snapshot"
+
+
 class DateOrderOption(StrEnum):
     dmy = "dmy"
     mdy = "mdy"
 
 
 Paths = Annotated[
-    list[Path], typer.Argument(help="Log files or folders (a folder: its supported files).")
+    list[Path],
+    typer.Argument(help="Log files or folders (a folder: its supported files).", metavar="PATH..."),
 ]
 ContractOpt = Annotated[
     Path | None,
     typer.Option(
-        "--contract", "-c", help="Contract file (TOML). Default: licaudit.toml in a folder given."
+        "--contract",
+        "-c",
+        metavar="FILE",
+        help="Contract file (TOML). Default: licaudit.toml in a folder given.",
     ),
 ]
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", help=f"Model of a command-line contract: {', '.join(MODELS)}."),
+    typer.Option(
+        "--model", metavar="MODEL", help=f"Model of a command-line contract: {', '.join(MODELS)}."
+    ),
 ]
 CapacityOpt = Annotated[
-    int | None, typer.Option("--capacity", min=0, help="Contracted units of the --model contract.")
+    int | None,
+    typer.Option(
+        "--capacity", min=0, metavar="N", help="Contracted units of the --model contract."
+    ),
 ]
 TimezoneOpt = Annotated[
     str | None,
-    typer.Option("--timezone", help="Timezone of the --model contract (default Europe/Paris)."),
+    typer.Option(
+        "--timezone",
+        metavar="TZ",
+        help="Timezone of the --model contract (default Europe/Paris).",
+    ),
 ]
 InputTzOpt = Annotated[
     str | None,
-    typer.Option("--input-tz", help="Timezone of timestamps written without offset (default UTC)."),
+    typer.Option(
+        "--input-tz",
+        metavar="TZ",
+        help="Timezone of timestamps written without offset "
+        "(default: the contract's timezone; W3C date + time pairs: UTC).",
+    ),
 ]
 DateOrderOpt = Annotated[
     DateOrderOption | None,
     typer.Option(
-        "--date-order", help="Force DD/MM/YYYY (dmy) or MM/DD/YYYY (mdy) for slash dates."
+        "--date-order",
+        case_sensitive=False,
+        metavar="dmy|mdy",
+        help="Force DD/MM/YYYY (dmy) or MM/DD/YYYY (mdy) for slash dates.",
     ),
 ]
 MapOpt = Annotated[
     list[str] | None,
-    typer.Option("--map", help="Column overrides, e.g. --map ts=EventTime,user=Login."),
+    typer.Option(
+        "--map",
+        metavar="FIELD=COLUMN",
+        help="Column overrides, e.g. --map ts=EventTime,user=Login.",
+    ),
 ]
 EncodingOpt = Annotated[
-    str | None, typer.Option("--encoding", help="Text encoding of the inputs (default: detected).")
+    str | None,
+    typer.Option(
+        "--encoding", metavar="NAME", help="Text encoding of the inputs (default: detected)."
+    ),
+]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet", metavar="NAME", help="Sheet of Excel (.xlsx) inputs (default: the first)."
+    ),
 ]
 RecursiveOpt = Annotated[bool, typer.Option("--recursive", "-r", help="Read folders recursively.")]
 RosterOpt = Annotated[
-    Path | None, typer.Option("--roster", help="Roster file (ts, user, status[, product]).")
+    Path | None,
+    typer.Option("--roster", metavar="FILE", help="Roster file (ts, user, status[, product])."),
+]
+RosterModeOpt = Annotated[
+    RosterMode | None,
+    typer.Option(
+        "--roster-mode",
+        case_sensitive=False,
+        metavar="events|snapshot",
+        help="Roster rows are status changes (events, default) or complete lists (snapshot).",
+    ),
 ]
 RejectsOpt = Annotated[
-    Path | None, typer.Option("--rejects", help="Write every rejected row to this CSV file.")
+    Path | None,
+    typer.Option("--rejects", metavar="FILE", help="Write every rejected row to this CSV file."),
 ]
 RatioOpt = Annotated[
     float,
     typer.Option(
-        "--max-reject-ratio", min=0.0, max=1.0, help="Exit 3 when more rows are rejected."
+        "--max-reject-ratio",
+        min=0.0,
+        max=1.0,
+        metavar="R",
+        help="Exit 3 when a larger share of rows is rejected (default 0.01).",
     ),
 ]
 FromOpt = Annotated[
-    str | None, typer.Option("--from", help="First reported day, YYYY-MM-DD (contract timezone).")
+    str | None,
+    typer.Option("--from", metavar="YYYY-MM-DD", help="First reported day (contract timezone)."),
 ]
 ToOpt = Annotated[
-    str | None, typer.Option("--to", help="Last reported day, YYYY-MM-DD, inclusive.")
+    str | None,
+    typer.Option("--to", metavar="YYYY-MM-DD", help="Last reported day, inclusive."),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 FormatOpt = Annotated[
-    Format,
-    typer.Option("--format", "-f", help="table (default), csv, json, parquet, xlsx or html."),
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        metavar="FORMAT",
+        help="table, csv, json, parquet, xlsx or html "
+        "(default: from --output's extension, else table).",
+    ),
 ]
-InspectFormatOpt = Annotated[InspectFormat, typer.Option("--format", "-f", help="table or json.")]
+InspectFormatOpt = Annotated[
+    InspectFormat,
+    typer.Option("--format", "-f", case_sensitive=False, metavar="FORMAT", help="table or json."),
+]
 TableOpt = Annotated[
-    str, typer.Option("--table", "-t", help="Table for csv/parquet: usage, refused, ...")
+    str,
+    typer.Option(
+        "--table",
+        "-t",
+        metavar="NAME",
+        help="Table for csv/parquet: usage (default), refused, peaks, charges, ...",
+    ),
 ]
-PeriodOpt = Annotated[PeriodOption, typer.Option("--period", help="day or month rows.")]
+PeriodOpt = Annotated[
+    PeriodOption,
+    typer.Option(
+        "--period", case_sensitive=False, metavar="day|month", help="day (default) or month rows."
+    ),
+]
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write here instead of stdout."),
 ]
 FailOnOverageOpt = Annotated[
     bool, typer.Option("--fail-on-overage", help="Exit 1 when a period is over capacity.")

@@ -19,15 +19,28 @@ from licaudit.report.html import html_bytes
 from licaudit.report.xlsx import xlsx_bytes
 
 
+REASON_NAMES = {
+    "malformed": "malformed record",
+    "missing_ts": "missing timestamp",
+    "unparseable_ts": "unreadable timestamp",
+    "unparseable_end": "unreadable end",
+    "out_of_range": "time out of range",
+    "end_before_ts": "end before start",
+}
+"""How a person reads each reject reason; files and JSON keep the codes (SPEC 1.4)."""
+
+
 def reconciliation_line(ingested: Ingested) -> str:
-    """``rows_read = rows_used + rows_rejected``, with the rejects by reason."""
+    """``rows_read = rows_used + rows_rejected``, with the rejects by reason in words."""
     line = (
         f"rows read {ingested.rows_read:,} = used {ingested.rows_used:,}"
         f" + rejected {ingested.rows_rejected:,}"
     )
     if ingested.rows_rejected:
-        reasons = ", ".join(f"{r} {n:,}" for r, n in ingested.rejects_by_reason.items())
-        line += f" ({reasons})"
+        reasons = ", ".join(
+            f"{REASON_NAMES.get(r, r)} {n:,}" for r, n in ingested.rejects_by_reason.items()
+        )
+        line += f" ({reasons}); see each rejected row with --rejects FILE"
     return line
 
 

@@ -122,6 +122,27 @@ def write_atomic(path: Path, payload: bytes) -> None:
         raise
 
 
+def check_destination(path: Path | None, option: str) -> None:
+    """Fail before any data is read when ``option``'s file could not be written."""
+    if path is None or str(path) == "-":
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(
+            f"`{option}` {path} is a folder.", f"give a file name, e.g. {option} {path / 'out'}."
+        )
+    if not directory.is_dir():
+        raise ConfigError(
+            f"`{option}` {path}: folder {directory} does not exist.",
+            f"create the folder first, or choose another {option} path.",
+        )
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"`{option}` {path}: folder {directory} is not writable.",
+            f"choose another {option} path.",
+        )
+
+
 def emit(payload: bytes, output: Path | None, stdout: IO[bytes]) -> None:
     """Send output to ``--output`` (atomically) or to standard output."""
     if output is None or str(output) == "-":

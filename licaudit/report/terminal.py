@@ -74,7 +74,11 @@ def frame_table(
 def _contract_section(console: Console, result: ContractResult, currency: str) -> None:
     contract = result.contract
     scope = f", scope {', '.join(contract.scope)}" if contract.scope else ""
-    heading(console, f"{contract.name} ({contract.model}{scope}, {contract.timezone})")
+    heading(
+        console,
+        f"{contract.name} ({contract.model}{scope}, {contract.timezone}): "
+        f"{result.events_in_scope:,} events in scope",
+    )
     months = result.month_rows.with_columns(
         month_length=pl.col("period").str.to_date("%Y-%m").dt.month_end().dt.day().cast(pl.Int64)
     )
