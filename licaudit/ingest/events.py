@@ -72,6 +72,8 @@ class IngestOptions:
     column_map: Mapping[str, str] = field(default_factory=dict)
     encoding: str | None = None
     recursive: bool = False
+    # The sheet of an Excel workbook to read; None: the first.
+    sheet: str | None = None
 
 
 @dataclass
@@ -362,14 +364,13 @@ def ingest(
     Files are read and normalized one at a time, so that only one file's raw text
     columns are held at once, whatever the size of the folder.
     """
-    files = discover(paths, options.recursive)
+    files, warnings = discover(paths, options.recursive)
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []
-    warnings: list[str] = []
     columns_by_file: dict[Path, list[str]] = {}
     for done, path in enumerate(files, 1):
-        table = read_table(path, options.encoding)
+        table = read_table(path, options.encoding, options.sheet)
         columns_by_file[path] = table.columns
         file_events, file_rejects, report = _ingest_table(table, options)
         events.append(file_events)

@@ -1,11 +1,12 @@
 """Reading input files into raw tables of text, before any licence meaning (SPEC 1.1, 1.4).
 
-A file's format is decided by its content first (gzip and Parquet magic bytes),
-then by its name. Text is decoded as UTF-8 (a BOM dropped), UTF-16 with a BOM, or,
-when it is not valid UTF-8, Windows-1252 with Latin-1 for the five bytes
-Windows-1252 leaves undefined. A CSV record with the wrong number of fields, a
-field holding a NUL byte, and a JSON line that does not parse or is not an object
-are ``malformed``: counted and kept for the rejects file, never dropped silently.
+A file's format is decided by its content first (gzip and Parquet magic bytes; a
+zip named ``.xlsx`` is an Excel workbook), then by its name. Text is decoded as
+UTF-8 (a BOM dropped), UTF-16 with a BOM, or, when it is not valid UTF-8,
+Windows-1252 with Latin-1 for the five bytes Windows-1252 leaves undefined. A CSV
+record with the wrong number of fields, a field holding a NUL byte, and a JSON
+line that does not parse or is not an object are ``malformed``: counted and kept
+for the rejects file, never dropped silently.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -26,20 +27,28 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from fastexcel import FastExcelError
+from fastexcel import read_excel as open_workbook
 
 from licaudit.errors import DataError
 from licaudit.ingest.encodings import looks_binary, utf8_payload
 
-Format = Literal["csv", "jsonl", "parquet"]
+Format = Literal["csv", "jsonl", "parquet", "xlsx"]
 
 TEXT_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
+EXCEL_SUFFIXES = {".xlsx"}
+SUPPORTED = ".csv, .tsv, .txt, .jsonl, .ndjson, .parquet, .xlsx (text formats also as .gz)"
+# The contract file's name (licaudit.contract.CONTRACT_FILE_NAME), not imported:
+# reading files does not depend on contracts.
+CONTRACT_FILE = "licaudit.toml"
 DELIMITERS = (",", ";", "\t", "|")
 ROW = "__row"
 """Internal column: the 1-based record number of a row in its file (header not counted)."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
+_ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 
 
 @dataclass
@@ -69,7 +78,7 @@ class RawTable:
             return pl.col("__line")
         if not names:
             return pl.lit("", pl.String)
-        if self.format == "parquet":
+        if self.format in ("parquet", "xlsx"):
             schema = self.frame.collect_schema()
             # Lists and structs go into the JSON as they are: they have no cast to text.
             return pl.struct(
@@ -105,33 +114,68 @@ def is_supported(path: Path) -> bool:
         suffixes = suffixes[:-1]
     if not suffixes:
         return False
-    return suffixes[-1] in TEXT_SUFFIXES or suffixes[-1] in PARQUET_SUFFIXES
+    return suffixes[-1] in TEXT_SUFFIXES or suffixes[-1] in PARQUET_SUFFIXES | EXCEL_SUFFIXES
 
 
-def discover(paths: Iterable[Path], recursive: bool = False) -> list[Path]:
-    """The input files named by ``paths``: files as given, folders expanded (sorted)."""
+def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]:
+    """A folder's supported files (sorted), and the names of the others, relative to it.
+
+    Hidden files, files in hidden folders (``.git``...) and the contract file are
+    neither read nor named: they are not inputs anyone would expect read.
+    """
+    pattern = "**/*" if recursive else "*"
+    supported: list[Path] = []
+    unknown: list[str] = []
+    for candidate in folder.glob(pattern):
+        relative = candidate.relative_to(folder)
+        if (
+            not candidate.is_file()
+            or any(part.startswith(".") for part in relative.parts)
+            or candidate.name == CONTRACT_FILE
+        ):
+            continue
+        if is_supported(candidate):
+            supported.append(candidate)
+        else:
+            unknown.append(relative.as_posix())
+    return sorted(supported), sorted(unknown)
+
+
+def _listed(names: Sequence[str], limit: int = 10) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def discover(paths: Iterable[Path], recursive: bool = False) -> tuple[list[Path], list[str]]:
+    """The input files named by ``paths``, and warnings about what was left out.
+
+    Files are taken as given, whatever their name; folders are expanded to their
+    supported files (sorted). A folder's files of unknown type are named in a
+    warning rather than skipped silently (SPEC 1.3).
+    """
     found: list[Path] = []
+    warnings: list[str] = []
     for path in paths:
         try:
             if path.is_dir():
-                pattern = "**/*" if recursive else "*"
-                files = sorted(
-                    candidate
-                    for candidate in path.glob(pattern)
-                    if candidate.is_file()
-                    and not candidate.name.startswith(".")
-                    and is_supported(candidate)
-                )
+                files, unknown = _folder_files(path, recursive)
                 if not files:
                     where = "anywhere below it" if recursive else "at its top level"
+                    holds = f" (it holds {_listed(unknown)})" if unknown else ""
                     raise DataError(
-                        f"Folder {path} has no supported file {where}.",
-                        "licaudit reads .csv, .tsv, .txt, .jsonl, .ndjson, .parquet "
-                        "(text formats also as .gz)"
+                        f"Folder {path} has no supported file {where}{holds}.",
+                        f"licaudit reads {SUPPORTED}"
                         + ("" if recursive else "; add --recursive to read subfolders")
                         + ".",
                     )
                 found.extend(files)
+                if unknown:
+                    count = f"{len(unknown)} file{'s' if len(unknown) > 1 else ''}"
+                    warnings.append(
+                        f"skipped {count} of unknown type in {path}: {_listed(unknown)}. "
+                        f"Hint: licaudit reads {SUPPORTED}; a file given by name is read "
+                        "whatever its extension."
+                    )
             elif path.is_file():
                 found.append(path)
             else:
@@ -140,7 +184,7 @@ def discover(paths: Iterable[Path], recursive: bool = False) -> list[Path]:
                 )
         except OSError as error:  # symlink loops, permissions
             raise DataError(f"Input {path} cannot be read: {error.strerror or error}.") from None
-    return found
+    return found, warnings
 
 
 def _read_bytes(path: Path) -> tuple[bytes, bool]:
@@ -333,6 +377,75 @@ def _parquet_table(path: Path, data: bytes | None, compressed: bool) -> RawTable
     )
 
 
+def _excel_sheet(path: Path, source: Path | bytes, sheet: str | None) -> pl.DataFrame:
+    """One sheet (the first by default) with its header row as column names.
+
+    A column whose every cell is a date or date-time stays a Datetime (or a Date,
+    when every time is midnight): the values Excel holds, read as naive times like
+    a text file's. Every other column is read as text, numbers spelled as a text
+    file would (``42``, ``1.5``), so that a user ID or an epoch reads the same from a
+    workbook as from a CSV export, and a date-time cell among text as ISO text.
+    Types are inferred over every row, not a sample: a sampled guess would coerce
+    the cells that do not fit it (an Excel serial number read as a date, text lost).
+    """
+    if sheet is not None:
+        names = open_workbook(source).sheet_names
+        # Excel refuses two sheets whose names differ only by case: this is unambiguous.
+        matches = [name for name in names if name.casefold() == sheet.casefold()]
+        if not matches:
+            raise DataError(
+                f"File {path} has no sheet {sheet!r}; its sheets: "
+                + ", ".join(repr(name) for name in names)
+                + ".",
+                "give --sheet one of these names, or leave it out to read the first sheet.",
+            )
+        sheet = matches[0]
+
+    def read(as_text: Mapping[str, type[pl.String]]) -> pl.DataFrame:
+        frame = pl.read_excel(
+            source,
+            engine="calamine",
+            sheet_name=sheet,
+            schema_overrides=dict(as_text) or None,
+            infer_schema_length=None,
+            raise_if_empty=False,
+        )
+        assert isinstance(frame, pl.DataFrame)  # one sheet, not a dict of them
+        return frame
+
+    typed = read({})
+    as_text = {
+        name: pl.String
+        for name, dtype in typed.schema.items()
+        if not isinstance(dtype, pl.String | pl.Datetime | pl.Date)
+    }
+    # Numbers and booleans as the engine spells them: a second read, as text.
+    return read(as_text) if as_text else typed
+
+
+def _xlsx_table(path: Path, data: bytes | None, compressed: bool, sheet: str | None) -> RawTable:
+    try:
+        frame = _excel_sheet(path, data if data is not None else path, sheet)
+    except (FastExcelError, pl.exceptions.PolarsError, OSError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataError(
+            f"File {path} is a truncated or corrupt Excel workbook ({reason}).",
+            "open it in Excel and save it again as .xlsx, or export it again.",
+        ) from None
+    columns = frame.columns
+    # Rows are numbered like CSV records: the header and empty rows do not count.
+    frame = frame.rename({old: f"c{index}" for index, old in enumerate(columns)})
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    return RawTable(
+        path=path,
+        format="xlsx",
+        compressed=compressed,
+        columns=columns,
+        frame=frame.lazy(),
+        empty=not columns,
+    )
+
+
 def _reject_nul_fields(table: RawTable) -> RawTable:
     """Move records with a field holding a NUL byte to ``malformed`` (SPEC 1.4), in any format."""
     frame = table.frame.collect()
@@ -369,27 +482,43 @@ def _reject_nul_fields(table: RawTable) -> RawTable:
     return table
 
 
-def read_table(path: Path, encoding: str | None = None) -> RawTable:
-    """Read one file into a RawTable; a file that cannot be read at all is a DataError."""
-    return _reject_nul_fields(_read_table(path, encoding))
+def read_table(path: Path, encoding: str | None = None, sheet: str | None = None) -> RawTable:
+    """Read one file into a RawTable; a file that cannot be read at all is a DataError.
+
+    ``sheet`` names the sheet of an Excel workbook to read (default: the first);
+    other formats have no sheets and ignore it.
+    """
+    return _reject_nul_fields(_read_table(path, encoding, sheet))
 
 
-def _read_table(path: Path, encoding: str | None) -> RawTable:
+def _read_table(path: Path, encoding: str | None, sheet: str | None) -> RawTable:
     if not path.is_file():
         raise DataError(f"Input {path} does not exist or is not a file.")
     suffix = _inner_suffix(path)
-    if suffix in PARQUET_SUFFIXES and path.suffix.lower() != ".gz":
+    # Binary formats not compressed are read by their reader from the path: no copy in memory.
+    if suffix in PARQUET_SUFFIXES | EXCEL_SUFFIXES and path.suffix.lower() != ".gz":
         with path.open("rb") as handle:
             magic = handle.read(4)
         if magic == _PARQUET_MAGIC:
             return _parquet_table(path, None, False)
+        if magic == _ZIP_MAGIC and suffix in EXCEL_SUFFIXES:
+            return _xlsx_table(path, None, False, sheet)
     data, compressed = _read_bytes(path)
     if data[:4] == _PARQUET_MAGIC:
         return _parquet_table(path, data, compressed)
+    is_zip = data[:4] == _ZIP_MAGIC
+    if is_zip and suffix in EXCEL_SUFFIXES:
+        return _xlsx_table(path, data, compressed, sheet)
     if suffix in PARQUET_SUFFIXES:
         raise DataError(
             f"File {path} is named like Parquet but is not a Parquet file.",
             "export it again, or rename it after its real format.",
+        )
+    if suffix in EXCEL_SUFFIXES:
+        raise DataError(
+            f"File {path} is named like an Excel workbook (.xlsx) but is not one.",
+            "an old .xls or a password-protected workbook must be saved again as .xlsx "
+            "from Excel; otherwise rename the file after its real format.",
         )
     payload, detected = utf8_payload(data, path, encoding)
     del data  # the payload is the same bytes, or a UTF-8 copy: keep one
@@ -398,7 +527,10 @@ def _read_table(path: Path, encoding: str | None) -> RawTable:
         raise DataError(
             f"File {path} does not look like a text file (CSV or JSON Lines): "
             "it holds binary data.",
-            "check that this is the export you meant; licaudit reads CSV, JSON Lines and Parquet.",
+            "it is a zip archive: an Excel workbook is read when it is named .xlsx."
+            if is_zip
+            else "check that this is the export you meant; licaudit reads CSV, JSON Lines, "
+            "Parquet and Excel (.xlsx).",
         )
     if not payload or payload.isspace():
         frame = pl.DataFrame(schema={ROW: pl.Int64}).lazy()

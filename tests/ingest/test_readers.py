@@ -47,12 +47,15 @@ def write(path: Path, content: str | bytes) -> Path:
         ("a.ndjson", True),
         ("a.parquet", True),
         ("a.pq", True),
+        ("a.xlsx", True),
+        ("a.XLSX", True),
         ("a.csv.gz", True),
         ("a.jsonl.gz", True),
         ("access.2025-03.csv", True),
         ("a.gz", False),
         ("licaudit.toml", False),
         ("a.json", False),
+        ("a.xls", False),
         ("README", False),
     ],
 )
@@ -61,25 +64,67 @@ def test_folder_files_are_supported_by_their_name(name: str, supported: bool) ->
 
 
 def test_folder_means_its_supported_files_sorted_not_recursive(tmp_path: Path) -> None:
-    for name in ["b.csv", "a.jsonl.gz", "c.parquet", "licaudit.toml", ".hidden.csv", "notes.md"]:
+    for name in ["b.csv", "a.jsonl.gz", "c.parquet", "d.xlsx", "licaudit.toml", ".hidden.csv"]:
         write(tmp_path / name, "")
     (tmp_path / "sub").mkdir()
     write(tmp_path / "sub" / "d.csv", "")
-    assert discover([tmp_path]) == [
-        tmp_path / "a.jsonl.gz",
-        tmp_path / "b.csv",
-        tmp_path / "c.parquet",
-    ]
+    assert discover([tmp_path]) == (
+        [tmp_path / "a.jsonl.gz", tmp_path / "b.csv", tmp_path / "c.parquet", tmp_path / "d.xlsx"],
+        [],
+    )
 
 
 def test_folder_with_recursive_includes_subfolders(tmp_path: Path) -> None:
     (tmp_path / "2025" / "03").mkdir(parents=True)
     write(tmp_path / "top.csv", "")
     write(tmp_path / "2025" / "03" / "day.csv.gz", "")
-    assert discover([tmp_path], recursive=True) == [
-        tmp_path / "2025" / "03" / "day.csv.gz",
-        tmp_path / "top.csv",
-    ]
+    assert discover([tmp_path], recursive=True) == (
+        [tmp_path / "2025" / "03" / "day.csv.gz", tmp_path / "top.csv"],
+        [],
+    )
+
+
+def test_folder_files_of_unknown_type_are_named_in_one_warning(tmp_path: Path) -> None:
+    for name in ["a.csv", "b.pdf", "notes.md", "export.xls", "README"]:
+        write(tmp_path / name, "")
+    files, warnings = discover([tmp_path])
+    assert files == [tmp_path / "a.csv"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        f"skipped 4 files of unknown type in {tmp_path}: README, b.pdf, export.xls, notes.md. "
+    )
+
+
+def test_hidden_files_and_the_contract_file_are_skipped_silently(tmp_path: Path) -> None:
+    for name in ["a.csv", ".DS_Store", ".hidden.md", "licaudit.toml"]:
+        write(tmp_path / name, "")
+    assert discover([tmp_path]) == ([tmp_path / "a.csv"], [])
+
+
+def test_recursive_folder_names_unknown_files_by_their_path_below_it_and_skips_hidden_folders(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".git" / "objects").mkdir(parents=True)
+    write(tmp_path / "a.csv", "")
+    write(tmp_path / "sub" / "notes.md", "")
+    write(tmp_path / "sub" / "licaudit.toml", "")
+    write(tmp_path / ".git" / "HEAD", "")
+    write(tmp_path / ".git" / "objects" / "old.csv", "")
+    files, warnings = discover([tmp_path], recursive=True)
+    assert files == [tmp_path / "a.csv"]
+    assert len(warnings) == 1
+    assert f"skipped 1 file of unknown type in {tmp_path}: sub/notes.md." in warnings[0]
+
+
+def test_warning_lists_ten_unknown_files_and_counts_the_rest(tmp_path: Path) -> None:
+    write(tmp_path / "a.csv", "")
+    for index in range(12):
+        write(tmp_path / f"n{index:02}.md", "")
+    _, warnings = discover([tmp_path])
+    assert "skipped 12 files" in warnings[0]
+    assert "n09.md and 2 more." in warnings[0]
+    assert "n10.md" not in warnings[0]
 
 
 def test_files_given_by_name_are_read_whatever_their_extension(tmp_path: Path) -> None:
@@ -87,7 +132,7 @@ def test_files_given_by_name_are_read_whatever_their_extension(tmp_path: Path) -
     folder = tmp_path / "more"
     folder.mkdir()
     write(folder / "x.csv", "")
-    assert discover([log, folder]) == [log, folder / "x.csv"]
+    assert discover([log, folder]) == ([log, folder / "x.csv"], [])
 
 
 def test_missing_path_is_a_data_error_naming_it(tmp_path: Path) -> None:
@@ -108,7 +153,7 @@ def test_symlink_loop_is_a_data_error_naming_it(tmp_path: Path) -> None:
 def test_symlinked_folder_loop_is_not_followed(tmp_path: Path) -> None:
     write(tmp_path / "a.csv", "")
     (tmp_path / "again").symlink_to(tmp_path)
-    assert discover([tmp_path], recursive=True) == [tmp_path / "a.csv"]
+    assert discover([tmp_path], recursive=True) == ([tmp_path / "a.csv"], [])
 
 
 def test_folder_with_no_supported_file_at_its_top_level_is_a_data_error(tmp_path: Path) -> None:
@@ -119,7 +164,16 @@ def test_folder_with_no_supported_file_at_its_top_level_is_a_data_error(tmp_path
         discover([tmp_path])
     assert str(tmp_path) in str(raised.value)
     assert "--recursive" in str(raised.value)
-    assert discover([tmp_path], recursive=True) == [tmp_path / "sub" / "a.csv"]
+    assert discover([tmp_path], recursive=True) == ([tmp_path / "sub" / "a.csv"], [])
+
+
+def test_folder_with_only_files_of_unknown_type_is_a_data_error_naming_them(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "export.xls", "")
+    with pytest.raises(DataError, match=r"it holds export\.xls") as raised:
+        discover([tmp_path])
+    assert ".xlsx" in str(raised.value)
 
 
 def test_empty_folder_is_a_data_error_even_with_recursive(tmp_path: Path) -> None:
