@@ -54,6 +54,14 @@ class Settings:
     currency: str = DEFAULT_CURRENCY
     source: Path | None = None
 
+    @property
+    def named_files(self) -> frozenset[Path]:
+        """The files this contract file names (roster, rates, packs): never events (SPEC 1.3)."""
+        files = {file for contract in self.contracts for file in contract.files}
+        if self.roster is not None:
+            files.add(self.roster)
+        return frozenset(files)
+
 
 def _where(source: Path | None) -> str:
     return f"in {source}" if source else "on the command line"
@@ -109,15 +117,19 @@ def _money(key: str, value: object, place: str) -> Decimal:
     return amount
 
 
+def _relative(value: str, base_dir: Path | None) -> Path:
+    """A path written in a contract file: relative to the file's folder."""
+    path = Path(value.strip())
+    return base_dir / path if not path.is_absolute() and base_dir is not None else path
+
+
 def _option(option: Field[Any], hint: Any, value: object, place: str, base_dir: Path | None) -> Any:
     """Validate one model option against its declared type (SPEC 2: name the key and value)."""
     name, default = option.name, option.default
     if "reader" in option.metadata:
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"`{name}` = {value!r} {place} is not a file name.")
-        path = Path(value.strip())
-        if not path.is_absolute() and base_dir is not None:
-            path = base_dir / path
+        path = _relative(value, base_dir)
         if not path.is_file():
             raise ConfigError(
                 f"`{name}` = {value!r} {place}: file {path} does not exist.",
@@ -221,6 +233,11 @@ def _contract(
         raise ConfigError(f"`name` = {name!r} {place} is not a name.")
     base_dir = source.parent if source else None
     options = _options(model, table, place, base_dir)
+    files = tuple(
+        _relative(table[option.name], base_dir)
+        for option in model.option_fields()
+        if "reader" in option.metadata and isinstance(table.get(option.name), str)
+    )
     return Contract(
         name=name.strip(),
         model=model.name,
@@ -234,6 +251,7 @@ def _contract(
             else None
         ),
         options=options,
+        files=files,
     )
 
 

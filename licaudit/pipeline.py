@@ -46,6 +46,7 @@ class Request:
     encoding: str | None = None
     recursive: bool = False
     roster: Path | None = None
+    sheet: str | None = None
     date_from: str | None = None
     date_to: str | None = None
     max_reject_ratio: float = 0.01
@@ -165,6 +166,8 @@ def read_inputs(request: Request, need_contract: bool, on_file: OnFile | None = 
         column_map=request.column_map,
         encoding=request.encoding,
         recursive=request.recursive,
+        sheet=request.sheet,
+        exclude=settings.named_files | ({request.roster} if request.roster else set()),
     )
     ingested = ingest(list(request.paths), options, on_file)
     roster_path = request.roster or settings.roster

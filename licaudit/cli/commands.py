@@ -44,6 +44,7 @@ from licaudit.cli.options import (
     RecursiveOpt,
     RejectsOpt,
     RosterOpt,
+    SheetOpt,
     TableOpt,
     TimezoneOpt,
     ToOpt,
@@ -185,6 +186,7 @@ def report(
     date_order: DateOrderOpt = None,
     column_map: MapOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
     output_format: FormatOpt = None,
@@ -206,7 +208,7 @@ def report(
         request = _request(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
-            recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
+            sheet=sheet, recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
             max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
         inputs, audit = _audit(request, rejects)
@@ -263,6 +265,7 @@ def check(
     date_order: DateOrderOpt = None,
     column_map: MapOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
     period: PeriodOpt = PeriodOption.day,
@@ -278,7 +281,7 @@ def check(
         request = _request(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
-            recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
+            sheet=sheet, recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
             max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
         warnings = check_warnings(resolve_settings(request, need_contract=True))
@@ -305,6 +308,7 @@ def inspect(
     date_order: DateOrderOpt = None,
     column_map: MapOpt = None,
     encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
     recursive: RecursiveOpt = False,
     rejects: RejectsOpt = None,
     output_format: InspectFormatOpt = InspectFormat.table,
@@ -315,7 +319,7 @@ def inspect(
         check_destination(rejects, "--rejects")
         request = _request(
             paths, column_map, contract=contract, input_tz=input_tz, date_order=date_order,
-            encoding=encoding, recursive=recursive,
+            encoding=encoding, sheet=sheet, recursive=recursive,
         )  # fmt: skip
         inputs = _read(request, need_contract=False)
         if rejects is not None:

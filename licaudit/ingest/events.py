@@ -19,8 +19,9 @@ import polars as pl
 
 from licaudit.errors import ConfigError
 from licaudit.ingest.columns import ColumnMapping, Match, map_columns
+from licaudit.ingest.discover import discover
 from licaudit.ingest.identity import IDENTITY_COLUMNS, with_identity
-from licaudit.ingest.readers import ROW, RawTable, discover, read_table
+from licaudit.ingest.readers import ROW, RawTable, read_table
 from licaudit.ingest.timeparse import (
     DateOrder,
     DateOrderBasis,
@@ -74,6 +75,8 @@ class IngestOptions:
     recursive: bool = False
     # The sheet of an Excel workbook to read; None: the first.
     sheet: str | None = None
+    # Files the contract file names (roster, rates, packs): never events (SPEC 1.3).
+    exclude: frozenset[Path] = frozenset()
 
 
 @dataclass
@@ -364,7 +367,7 @@ def ingest(
     Files are read and normalized one at a time, so that only one file's raw text
     columns are held at once, whatever the size of the folder.
     """
-    files, warnings = discover(paths, options.recursive)
+    files, warnings = discover(paths, options.recursive, options.exclude)
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []

@@ -17,7 +17,6 @@ import io
 import json
 import re
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -28,10 +27,10 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from fastexcel import FastExcelError
-from fastexcel import read_excel as open_workbook
 
 from licaudit.errors import DataError
 from licaudit.ingest.encodings import looks_binary, utf8_payload
+from licaudit.ingest.excel import read_sheet
 
 Format = Literal["csv", "jsonl", "parquet", "xlsx"]
 
@@ -105,86 +104,6 @@ def _csv_field(value: pl.Expr, delimiter: str) -> pl.Expr:
     )
     needs_quotes = text.str.contains(f'[{re.escape(delimiter)}"\r\n]')
     return pl.when(needs_quotes).then(quoted).otherwise(text)
-
-
-def is_supported(path: Path) -> bool:
-    """Whether a file in a folder is an input licaudit reads (by name)."""
-    suffixes = [suffix.lower() for suffix in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    if not suffixes:
-        return False
-    return suffixes[-1] in TEXT_SUFFIXES or suffixes[-1] in PARQUET_SUFFIXES | EXCEL_SUFFIXES
-
-
-def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]:
-    """A folder's supported files (sorted), and the names of the others, relative to it.
-
-    Hidden files, files in hidden folders (``.git``...) and the contract file are
-    neither read nor named: they are not inputs anyone would expect read.
-    """
-    pattern = "**/*" if recursive else "*"
-    supported: list[Path] = []
-    unknown: list[str] = []
-    for candidate in folder.glob(pattern):
-        relative = candidate.relative_to(folder)
-        if (
-            not candidate.is_file()
-            or any(part.startswith(".") for part in relative.parts)
-            or candidate.name == CONTRACT_FILE
-        ):
-            continue
-        if is_supported(candidate):
-            supported.append(candidate)
-        else:
-            unknown.append(relative.as_posix())
-    return sorted(supported), sorted(unknown)
-
-
-def _listed(names: Sequence[str], limit: int = 10) -> str:
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
-
-
-def discover(paths: Iterable[Path], recursive: bool = False) -> tuple[list[Path], list[str]]:
-    """The input files named by ``paths``, and warnings about what was left out.
-
-    Files are taken as given, whatever their name; folders are expanded to their
-    supported files (sorted). A folder's files of unknown type are named in a
-    warning rather than skipped silently (SPEC 1.3).
-    """
-    found: list[Path] = []
-    warnings: list[str] = []
-    for path in paths:
-        try:
-            if path.is_dir():
-                files, unknown = _folder_files(path, recursive)
-                if not files:
-                    where = "anywhere below it" if recursive else "at its top level"
-                    holds = f" (it holds {_listed(unknown)})" if unknown else ""
-                    raise DataError(
-                        f"Folder {path} has no supported file {where}{holds}.",
-                        f"licaudit reads {SUPPORTED}"
-                        + ("" if recursive else "; add --recursive to read subfolders")
-                        + ".",
-                    )
-                found.extend(files)
-                if unknown:
-                    count = f"{len(unknown)} file{'s' if len(unknown) > 1 else ''}"
-                    warnings.append(
-                        f"skipped {count} of unknown type in {path}: {_listed(unknown)}. "
-                        f"Hint: licaudit reads {SUPPORTED}; a file given by name is read "
-                        "whatever its extension."
-                    )
-            elif path.is_file():
-                found.append(path)
-            else:
-                raise DataError(
-                    f"Input {path} does not exist.", "check the path, or quote it if it has spaces."
-                )
-        except OSError as error:  # symlink loops, permissions
-            raise DataError(f"Input {path} cannot be read: {error.strerror or error}.") from None
-    return found, warnings
 
 
 def _read_bytes(path: Path) -> tuple[bytes, bool]:
@@ -377,55 +296,9 @@ def _parquet_table(path: Path, data: bytes | None, compressed: bool) -> RawTable
     )
 
 
-def _excel_sheet(path: Path, source: Path | bytes, sheet: str | None) -> pl.DataFrame:
-    """One sheet (the first by default) with its header row as column names.
-
-    A column whose every cell is a date or date-time stays a Datetime (or a Date,
-    when every time is midnight): the values Excel holds, read as naive times like
-    a text file's. Every other column is read as text, numbers spelled as a text
-    file would (``42``, ``1.5``), so that a user ID or an epoch reads the same from a
-    workbook as from a CSV export, and a date-time cell among text as ISO text.
-    Types are inferred over every row, not a sample: a sampled guess would coerce
-    the cells that do not fit it (an Excel serial number read as a date, text lost).
-    """
-    if sheet is not None:
-        names = open_workbook(source).sheet_names
-        # Excel refuses two sheets whose names differ only by case: this is unambiguous.
-        matches = [name for name in names if name.casefold() == sheet.casefold()]
-        if not matches:
-            raise DataError(
-                f"File {path} has no sheet {sheet!r}; its sheets: "
-                + ", ".join(repr(name) for name in names)
-                + ".",
-                "give --sheet one of these names, or leave it out to read the first sheet.",
-            )
-        sheet = matches[0]
-
-    def read(as_text: Mapping[str, type[pl.String]]) -> pl.DataFrame:
-        frame = pl.read_excel(
-            source,
-            engine="calamine",
-            sheet_name=sheet,
-            schema_overrides=dict(as_text) or None,
-            infer_schema_length=None,
-            raise_if_empty=False,
-        )
-        assert isinstance(frame, pl.DataFrame)  # one sheet, not a dict of them
-        return frame
-
-    typed = read({})
-    as_text = {
-        name: pl.String
-        for name, dtype in typed.schema.items()
-        if not isinstance(dtype, pl.String | pl.Datetime | pl.Date)
-    }
-    # Numbers and booleans as the engine spells them: a second read, as text.
-    return read(as_text) if as_text else typed
-
-
 def _xlsx_table(path: Path, data: bytes | None, compressed: bool, sheet: str | None) -> RawTable:
     try:
-        frame = _excel_sheet(path, data if data is not None else path, sheet)
+        frame = read_sheet(path, data if data is not None else path, sheet)
     except (FastExcelError, pl.exceptions.PolarsError, OSError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataError(

@@ -19,6 +19,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 import polars as pl
@@ -67,6 +68,8 @@ class Contract:
     price: Decimal | None = None
     excess_price: Decimal | None = None
     options: Any = field(default_factory=NoOptions)
+    # The files its options name (Flex rates and packs): never read as events.
+    files: tuple[Path, ...] = ()
 
     @property
     def priced(self) -> bool:

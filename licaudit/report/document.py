@@ -18,7 +18,6 @@ from licaudit.report.files import csv_bytes, json_bytes, json_rows, parquet_byte
 from licaudit.report.html import html_bytes
 from licaudit.report.xlsx import xlsx_bytes
 
-
 REASON_NAMES = {
     "malformed": "malformed record",
     "missing_ts": "missing timestamp",

@@ -14,8 +14,9 @@ import pytest
 import xlsxwriter
 
 from licaudit.errors import DataError
+from licaudit.ingest.discover import discover
 from licaudit.ingest.inspection import inspection_summary
-from licaudit.ingest.readers import ROW, discover, read_table
+from licaudit.ingest.readers import ROW, read_table
 from tests.ingest.support import at, column, read, reasons
 
 Cell = str | float | bool | datetime | date | None

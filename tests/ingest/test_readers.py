@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 from licaudit.errors import ConfigError, DataError
+from licaudit.ingest.discover import discover, is_supported
 from licaudit.ingest.encodings import decode_text
-from licaudit.ingest.readers import ROW, RawTable, discover, is_supported, read_table
+from licaudit.ingest.readers import ROW, RawTable, read_table
 from licaudit.ingest.readers import sniff_delimiter as sniff
 from tests.conftest import csv_text
 
