@@ -282,3 +282,40 @@ def test_reconciliation_names_reasons_in_words_and_how_to_see_the_rows(tmp_path:
     assert code == 0
     assert "(unreadable timestamp 1); see each rejected row with --rejects FILE" in out
     assert "1 events in scope" in out
+
+
+# --- 4. Files the contract names are never events; each file read once -----------------------
+
+
+def test_recursive_read_of_a_folder_never_reads_the_roster_as_events(tmp_path: Path) -> None:
+    write(tmp_path / "access.csv", "ts,user\n2025-10-15T10:00Z,alice\n")
+    (tmp_path / "licences").mkdir()
+    write(
+        tmp_path / "licences" / "roster.csv",
+        "ts,user,status\n2025-09-01T00:00Z,alice,active\n2025-09-01T00:00Z,bob,active\n",
+    )
+    write(
+        tmp_path / "licaudit.toml",
+        'roster = "licences/roster.csv"\n[[contract]]\nmodel = "daily-active"\ncapacity = 5\n',
+    )
+    code, out, _ = invoke("report", tmp_path, "--recursive", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["rows_read"] == 1
+    assert [row["period"] for row in document["tables"]["usage"]] == ["2025-10-15"]
+
+
+def test_the_same_file_given_twice_is_read_once_with_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", "ts,user\n2025-10-15T10:00Z,alice\n")
+    code, out, _ = invoke("report", path, path, "--model", "daily-active")
+    assert code == 0
+    assert out.startswith("rows read 1 = used 1")
+    assert f"{path} is the same file as {path}, given twice" in " ".join(out.split())
+
+
+def test_a_file_inside_a_folder_also_given_is_read_once(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", "ts,user\n2025-10-15T10:00Z,alice\n")
+    code, out, err = invoke("report", tmp_path, path, "--model", "daily-active", "-f", "json")
+    assert code == 0
+    assert json.loads(out)["rows_read"] == 1
+    assert "given twice (or inside a folder also given): it is read once." in " ".join(err.split())
