@@ -8,7 +8,7 @@ file applies, the report range of ``--from/--to``, the reject-ratio limit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -22,13 +22,11 @@ from licaudit.contract import (
     load_contract_file,
 )
 from licaudit.errors import ConfigError, DataError
-from licaudit.ingest.events import Ingested, IngestOptions, ingest
+from licaudit.ingest.events import Ingested, IngestOptions, OnProgress, ingest
 from licaudit.ingest.roster import Roster, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
 from licaudit.models.base import Contract
-
-OnFile = Callable[[Path, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,9 @@ def _contract_timezone(request: Request, settings: Settings) -> str:
     return settings.timezone
 
 
-def read_inputs(request: Request, need_contract: bool, on_file: OnFile | None = None) -> Inputs:
+def read_inputs(
+    request: Request, need_contract: bool, on_progress: OnProgress | None = None
+) -> Inputs:
     """Resolve the contracts, then read the events and the roster."""
     settings = resolve_settings(request, need_contract)
     explicit = (
@@ -169,7 +169,7 @@ def read_inputs(request: Request, need_contract: bool, on_file: OnFile | None = 
         sheet=request.sheet,
         exclude=settings.named_files | ({request.roster} if request.roster else set()),
     )
-    ingested = ingest(list(request.paths), options, on_file)
+    ingested = ingest(list(request.paths), options, on_progress)
     roster_path = request.roster or settings.roster
     roster = read_roster(roster_path, options) if roster_path else None
     return Inputs(ingested=ingested, settings=settings, roster=roster, input_timezone=naive_tz)

@@ -140,11 +140,11 @@ def _errors_to_exit_codes(debug: bool) -> Iterator[None]:
 
 
 def _read(request: Request, need_contract: bool) -> Inputs:
-    progress, on_file = progress_callback(stderr())
+    progress, on_progress = progress_callback(stderr())
     if progress is None:
         return read_inputs(request, need_contract)
     with progress:
-        return read_inputs(request, need_contract, on_file)
+        return read_inputs(request, need_contract, on_progress)
 
 
 def _audit(request: Request, rejects: Path | None) -> tuple[Inputs, AuditResult]:

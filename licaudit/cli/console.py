@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-from licaudit.pipeline import OnFile
+from licaudit.ingest.events import OnProgress
 
 
 def stderr() -> Console:
@@ -23,20 +23,21 @@ def stdout() -> Console:
     return console
 
 
-def progress_callback(console: Console) -> tuple[Progress | None, OnFile | None]:
+def progress_callback(console: Console) -> tuple[Progress | None, OnProgress | None]:
+    """A bar of the input bytes read and normalized, on a terminal only."""
     if not console.is_terminal:
         return None, None
     progress = Progress(
-        TextColumn("reading {task.description}"),
+        TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        DownloadColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     )
-    task = progress.add_task("files", total=None)
+    task = progress.add_task("reading", total=None)
 
-    def on_file(path: Path, done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total, description=path.name)
+    def on_progress(path: Path, stage: str, done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total, description=f"{stage} {path.name}")
 
-    return progress, on_file
+    return progress, on_progress

@@ -357,23 +357,36 @@ def _ingest_table(
     return events, rejects, report
 
 
+OnProgress = Callable[[Path, str, int, int], None]
+"""Called as ``(file, stage, bytes done, bytes in all)``: stage is "reading" or "normalizing"."""
+
+
 def ingest(
-    paths: Sequence[Path],
-    options: IngestOptions,
-    on_file: Callable[[Path, int, int], None] | None = None,
+    paths: Sequence[Path], options: IngestOptions, on_progress: OnProgress | None = None
 ) -> Ingested:
     """Read every input file into canonical events and counted rejects.
 
     Files are read and normalized one at a time, so that only one file's raw text
-    columns are held at once, whatever the size of the folder.
+    columns are held at once, whatever the size of the folder. Progress counts the
+    files' bytes: half of a file's when it is read, the rest once it is normalized,
+    so that the bar moves on a single large file too.
     """
     files, warnings = discover(paths, options.recursive, options.exclude)
+    sizes = [path.stat().st_size for path in files]
+    total, done_bytes = sum(sizes), 0
+
+    def progress(path: Path, stage: str, done: int) -> None:
+        if on_progress is not None:
+            on_progress(path, stage, done, total)
+
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []
     columns_by_file: dict[Path, list[str]] = {}
-    for done, path in enumerate(files, 1):
+    for path, size in zip(files, sizes, strict=True):
+        progress(path, "reading", done_bytes)
         table = read_table(path, options.encoding, options.sheet)
+        progress(path, "normalizing", done_bytes + size // 2)
         columns_by_file[path] = table.columns
         file_events, file_rejects, report = _ingest_table(table, options)
         events.append(file_events)
@@ -381,8 +394,8 @@ def ingest(
         reports.append(report)
         warnings.extend(_file_warnings(table, report))
         del table
-        if on_file is not None:
-            on_file(path, done, len(files))
+        done_bytes += size
+        progress(path, "read", done_bytes)
     _check_map(columns_by_file, options.column_map)
     return Ingested(
         events=pl.concat(events).cast(pl.Schema(EVENT_SCHEMA))

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from licaudit.ingest.events import IngestOptions, ingest
 from tests.conftest import ALL_FORMATS, csv_text, write_format
 from tests.ingest.support import at, column, read, write_csv
 
@@ -140,3 +141,20 @@ def test_folder_with_recursive_reads_subfolders_too(tmp_path: Path) -> None:
     (tmp_path / "sub" / "deeper").mkdir(parents=True)
     write_csv(tmp_path / "sub" / "deeper" / "c.csv.gz", "ts,user\n2025-03-10,c\n")
     assert sorted(column(read(tmp_path, recursive=True), "user")) == ["a", "c"]
+
+
+def test_progress_counts_bytes_half_when_read_and_all_once_normalized(tmp_path: Path) -> None:
+    first = write_csv(tmp_path / "a.csv", "ts,user\n2025-03-10,a\n")
+    second = write_csv(tmp_path / "b.csv", "ts,user\n2025-03-10,b\n2025-03-11,c\n")
+    size_a, size_b = first.stat().st_size, second.stat().st_size
+    calls: list[tuple[str, str, int, int]] = []
+    ingest([first, second], IngestOptions(), lambda p, s, d, t: calls.append((p.name, s, d, t)))
+    total = size_a + size_b
+    assert calls == [
+        ("a.csv", "reading", 0, total),
+        ("a.csv", "normalizing", size_a // 2, total),
+        ("a.csv", "read", size_a, total),
+        ("b.csv", "reading", size_a, total),
+        ("b.csv", "normalizing", size_a + size_b // 2, total),
+        ("b.csv", "read", total, total),
+    ]
