@@ -123,7 +123,9 @@ def _relative(value: str, base_dir: Path | None) -> Path:
     return base_dir / path if not path.is_absolute() and base_dir is not None else path
 
 
-def _option(option: Field[Any], hint: Any, value: object, place: str, base_dir: Path | None) -> Any:
+def _option(
+    option: Field[Any], hint: Any, value: object, place: str, base_dir: Path | None, naive_tz: str
+) -> Any:
     """Validate one model option against its declared type (SPEC 2: name the key and value)."""
     name, default = option.name, option.default
     if "reader" in option.metadata:
@@ -135,7 +137,7 @@ def _option(option: Field[Any], hint: Any, value: object, place: str, base_dir: 
                 f"`{name}` = {value!r} {place}: file {path} does not exist.",
                 "paths are relative to the contract file.",
             )
-        return option.metadata["reader"](path, name, place)
+        return option.metadata["reader"](path, name, place, naive_tz)
     if typing.get_origin(hint) is typing.Literal:
         choices = typing.get_args(hint)
         if not isinstance(value, str) or value.strip().lower() not in choices:
@@ -151,6 +153,8 @@ def _option(option: Field[Any], hint: Any, value: object, place: str, base_dir: 
                 f"the default is {default}.",
             )
         return value
+    if hint is Decimal or hint == (Decimal | None):
+        return _money(name, value, place)
     if hint is timedelta:
         try:
             duration = parse_duration(value)  # type: ignore[arg-type]
@@ -174,11 +178,15 @@ def _option(option: Field[Any], hint: Any, value: object, place: str, base_dir: 
     raise ConfigError(f"`{name}` = {value!r} {place} is not valid.")  # pragma: no cover
 
 
-def _options(model: Model[Any], table: Mapping[str, Any], place: str, base_dir: Path | None) -> Any:
+def _options(
+    model: Model[Any], table: Mapping[str, Any], place: str, base_dir: Path | None, naive_tz: str
+) -> Any:
     """The model's options dataclass, from the table's keys and the declared defaults."""
     hints = typing.get_type_hints(model.options)
     values = {
-        option.name: _option(option, hints[option.name], table[option.name], place, base_dir)
+        option.name: _option(
+            option, hints[option.name], table[option.name], place, base_dir, naive_tz
+        )
         for option in model.option_fields()
         if option.name in table
     }
@@ -212,7 +220,11 @@ def _model(value: object, place: str) -> Model[Any]:
 
 
 def _contract(
-    table: Mapping[str, Any], index: int, default_tz: str, source: Path | None
+    table: Mapping[str, Any],
+    index: int,
+    default_tz: str,
+    source: Path | None,
+    naive_tz: str | None = None,
 ) -> Contract:
     label = f"[[contract]] #{index}"
     if isinstance(table.get("name"), str):
@@ -232,7 +244,7 @@ def _contract(
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"`name` = {name!r} {place} is not a name.")
     base_dir = source.parent if source else None
-    options = _options(model, table, place, base_dir)
+    options = _options(model, table, place, base_dir, naive_tz or default_tz)
     files = tuple(
         _relative(table[option.name], base_dir)
         for option in model.option_fields()
@@ -274,8 +286,15 @@ def parse_contract_text(text: str, source: Path | None = None) -> Settings:
             f"{source} has no contract.",
             'add a [[contract]] table with at least `model` (e.g. model = "daily-active").',
         )
+    # Times without offset in the files a contract names are read like the logs' (SPEC 1.2).
+    naive_tz = (
+        check_timezone(document["input_timezone"], "input_timezone", source)
+        if "input_timezone" in document
+        else default_tz
+    )
     contracts = tuple(
-        _contract(table, index, default_tz, source) for index, table in enumerate(tables, 1)
+        _contract(table, index, default_tz, source, naive_tz)
+        for index, table in enumerate(tables, 1)
     )
     seen: set[str] = set()
     for contract in contracts:

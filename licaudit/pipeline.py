@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from licaudit.audit import AuditResult, run_audit
+from licaudit.audit import AuditResult, Period, run_audit
 from licaudit.contract import (
     CONTRACT_FILE_NAME,
     Settings,
@@ -27,6 +27,7 @@ from licaudit.ingest.roster import Roster, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
 from licaudit.models.base import Contract
+from licaudit.report.check import overage_lines
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,19 @@ def check_user_columns(inputs: Inputs) -> None:
                 f"{report.path} has no user column: its rows are anonymous and count for no "
                 "named user. Hint: name it with --map user=COLUMN."
             )
+
+
+def check_lines(audit: AuditResult, period: Period) -> list[str]:
+    """What ``licaudit check`` prints: periods over capacity, then each model's own findings."""
+    lines = overage_lines(audit, period)
+    for result in audit.results:
+        check = MODELS[result.contract.model].check
+        days = result.day_rows["period"]
+        if check is None or days.is_empty():
+            continue
+        first, last = date.fromisoformat(days.min()), date.fromisoformat(days.max())  # type: ignore[arg-type]
+        lines.extend(check(result.contract, result.details, first, last))
+    return lines
 
 
 def run(inputs: Inputs, request: Request) -> AuditResult:

@@ -55,6 +55,7 @@ from licaudit.ingest.inspection import inspection_summary
 from licaudit.pipeline import (
     Inputs,
     Request,
+    check_lines,
     check_reject_ratio,
     check_usable,
     check_warnings,
@@ -63,7 +64,6 @@ from licaudit.pipeline import (
     resolve_settings,
     run,
 )
-from licaudit.report.check import overage_lines
 from licaudit.report.document import (
     BINARY_FORMATS,
     file_bytes,
@@ -288,7 +288,7 @@ def check(
         inputs, audit = _audit(request, rejects)
         for warning in [*warnings, *inputs.ingested.warnings, *audit.warnings]:
             stderr().print(f"warning: {warning}", markup=False, soft_wrap=True)
-        lines = overage_lines(audit, "day" if period is PeriodOption.day else "month")
+        lines = check_lines(audit, "day" if period is PeriodOption.day else "month")
         for line in lines:
             typer.echo(line)
         check_reject_ratio(inputs.ingested, max_reject_ratio)

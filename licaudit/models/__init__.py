@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from licaudit.models import daily_active
+from licaudit.models import daily_active, flex
 from licaudit.models.base import Calendar, Contract, Model, ModelInput, ModelResult
 
 MODELS: dict[str, Model[Any]] = {
     daily_active.MODEL.name: daily_active.MODEL,
+    flex.MODEL.name: flex.MODEL,
 }
 
 __all__ = ["MODELS", "Calendar", "Contract", "Model", "ModelInput", "ModelResult"]

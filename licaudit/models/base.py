@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -147,13 +148,21 @@ class Model(Generic[OptionsT]):
     named_users: bool = True
     # How a month row is made from its day rows: max for every model but flex.
     month_rollup: Literal["max", "sum"] = "max"
+    # What `licaudit check` finds beyond capacity (Flex: denials, run-out), from the
+    # contract, its decoded detail tables and the first and last reported days.
+    check: CheckFunction | None = None
 
     def option_fields(self) -> tuple[dataclasses.Field[Any], ...]:
         return dataclasses.fields(self.options)  # type: ignore[arg-type]
 
 
-OptionReader = Callable[[Any, str, str], Any]
-"""How a file option is read at contract load: ``(path, key, place) -> value``."""
+CheckFunction = Callable[[Contract, Mapping[str, pl.DataFrame], date, date], list[str]]
+
+OptionReader = Callable[[Path, str, str, str], Any]
+"""How a file option is read at contract load: ``(path, key, place, naive timezone) -> value``.
+
+The naive timezone is the contract file's ``input_timezone`` (its ``timezone`` by
+default): where a time written without offset in the file was meant (SPEC 1.2)."""
 
 
 def file_option(reader: OptionReader) -> Any:

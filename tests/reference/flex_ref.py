@@ -141,8 +141,10 @@ def flex(
     a ``ValueError`` naming the missing products). ``packs``: mappings with ``pack_id``,
     ``purchased_at``, ``tokens`` and optionally ``expires_at`` (None/absent: one year).
     Without packs every charge is charged and the ledger is empty. With packs, a pack's
-    tokens left at its ``expires_at`` get an ``expire`` row when ``expires_at <=
-    end_of_range`` (every expiry when ``end_of_range`` is None).
+    tokens left at its ``expires_at`` get an ``expire`` row when ``expires_at <
+    end_of_range``, the exclusive end of the report range (the end of its last day;
+    every expiry when ``end_of_range`` is None). Expiries at one instant come in
+    consumption order (expiry date, size, pack_id).
     """
     spans_of = key_stretches(events, idle_timeout)
     missing = sorted({product for _, product in spans_of if product not in rates})
@@ -214,9 +216,13 @@ def flex(
             pending[key] = _next_charge(spans, index + 1, window_end_of[key], grace)
 
     ledger = list(draws)
-    for pack in pack_list:
+    consumption = sorted(
+        pack_list,
+        key=lambda p: (local_date(p["expires_at"], timezone), p["tokens"], p["pack_id"]),
+    )
+    for pack in consumption:
         expires_at = pack["expires_at"]
-        if pack["left"] > 0 and (end_of_range is None or expires_at <= end_of_range):
+        if pack["left"] > 0 and (end_of_range is None or expires_at < end_of_range):
             ledger.append(LedgerRow(pack["pack_id"], expires_at, -pack["left"], "expire", 0))
     # By time; at one instant an expiry comes before draws (the expiring pack is not
     # eligible at its expires_at), draws keep their decision order.

@@ -190,6 +190,16 @@ def test_ref_nominal_peak_is_first_day_reaching_the_month_max() -> None:
     }
 
 
+def test_ref_nominal_month_without_active_user_has_no_peak_day() -> None:
+    rows = roster(
+        (utc(2025, 1, 30, 12), "alice", "lms", False),
+        (utc(2025, 2, 2, 12), "alice", "lms", True),
+    )
+    days = day_range(date(2025, 1, 29), date(2025, 2, 3))
+    peaks = netex_ref.nominal_peaks(rows, days, TZ, ["lms"])
+    assert peaks == {("lms", "2025-01"): (None, 0), ("lms", "2025-02"): (date(2025, 2, 2), 1)}
+
+
 # --------------------------------------------------------------------------- rau
 
 
@@ -544,3 +554,12 @@ def test_ref_flex_units_are_tokens_charged_by_local_day_of_window_start() -> Non
         ("maya", date(2025, 1, 6)): 0,
         ("maya", date(2025, 1, 7)): 0,
     }
+
+
+def test_ref_flex_expiry_at_the_exclusive_end_of_the_range_is_not_listed() -> None:
+    packs = [
+        pack("at-end", BOUGHT, 6, utc(2025, 2, 1)),
+        pack("before", BOUGHT, 6, utc(2025, 1, 31)),
+    ]
+    result = flex_ref.flex([], RATES, packs, TZ, utc(2025, 2, 1))
+    assert [(r.pack_id, r.reason) for r in result.ledger] == [("before", "expire")]

@@ -1,0 +1,138 @@
+"""`flex` — Autodesk Flex tokens (SPEC 3.7).
+
+A named user's use of a product (the key) merges into stretches across gaps of at
+most ``idle_timeout``; each stretch is charged the product's daily rate once per
+24-hour window, after ``grace`` of free usage ("aucun jeton ne sera facturé si la
+durée de connexion ne dépasse pas 5 minutes"). With ``packs``, charges draw on the
+pack expiring first, smallest first, and a charge the balance cannot pay is denied.
+``units(day)`` are the tokens charged with ``window_start`` on that local day.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from licaudit.errors import ConfigError
+from licaudit.models.base import Detail, Model, ModelInput, ModelResult
+from licaudit.models.flex.charges import CHARGE_SCHEMA, optimistic_charges
+from licaudit.models.flex.check import check_lines
+from licaudit.models.flex.ledger import (
+    LEDGER_SCHEMA,
+    Ledger,
+    consumption_order,
+    one_line,
+    vectorized,
+    walk,
+)
+from licaudit.models.flex.options import FlexOptions
+from licaudit.models.flex.stretches import named_usage, stretches
+
+NAME = "flex"
+
+__all__ = ["MODEL", "FlexOptions", "compute"]
+
+
+def product_rates(model_input: ModelInput[FlexOptions], products: pl.Series) -> pl.DataFrame:
+    """``product`` (code), ``tokens_per_day`` for the products used; a missing rate is an error."""
+    options, contract = model_input.options, model_input.contract
+    if options.rates is None:
+        raise ConfigError(
+            f"Contract `{contract.name}` uses model `flex` without `rates`.",
+            'add rates = "flex_rates.csv" (product,tokens_per_day) to its [[contract]] table.',
+        )
+    rates = model_input.names.products.join(
+        options.rates.frame, left_on="name", right_on="product", how="inner"
+    ).select(product="code", tokens_per_day="tokens_per_day")
+    used = model_input.names.products.filter(pl.col("code").is_in(products.unique().implode()))
+    missing = sorted(set(used["name"].to_list()) - set(options.rates.frame["product"].to_list()))
+    if missing:
+        raise ConfigError(
+            f"Contract `{contract.name}`: no rate in {options.rates.source} for "
+            f"{', '.join(missing)}, used by named users in its scope.",
+            "add a line product,tokens_per_day for each, or leave the products that are not "
+            'Flex out with a scope list, e.g. scope = ["autocad", "revit"].',
+        )
+    return rates
+
+
+def balances(ledger: pl.DataFrame, packs: pl.DataFrame, days: pl.DataFrame) -> pl.DataFrame:
+    """Each pack's balance at the end of every day it is held (purchased, not yet expired)."""
+    held = (
+        days.join(packs.select("pack_id", "purchased_at", "expires_at", "tokens"), how="cross")
+        .filter((pl.col("purchased_at") < pl.col("end")) & (pl.col("expires_at") > pl.col("start")))
+        .with_columns(before=pl.col("end") - pl.duration(microseconds=1))
+        .sort("before")
+    )
+    spent = ledger.sort("time").select(
+        "pack_id", "time", spent=pl.col("change").cum_sum().over("pack_id")
+    )
+    return (
+        held.join_asof(
+            spent, left_on="before", right_on="time", by="pack_id", check_sortedness=False
+        )
+        .select(
+            "day",
+            "pack_id",
+            balance=(pl.col("tokens") + pl.col("spent").fill_null(0)).cast(pl.Int64),
+        )
+        .sort("day", "pack_id")
+    )
+
+
+def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
+    options, calendar = model_input.options, model_input.calendar
+    spans = stretches(named_usage(model_input.events), options.idle_timeout)
+    rates = product_rates(model_input, spans["product"])
+    charges = optimistic_charges(spans, rates, options.window, options.grace)
+    ledger = pl.DataFrame(schema=LEDGER_SCHEMA)
+    pack_balances = pl.DataFrame(
+        schema={"day": pl.Date(), "pack_id": pl.String(), "balance": pl.Int64()}
+    )
+    if options.packs is not None:
+        range_end = calendar.last_end if calendar.days.height else datetime.min.replace(tzinfo=UTC)
+        ordered = consumption_order(options.packs.frame, calendar.timezone)
+        result: Ledger | None = None
+        if one_line(ordered):
+            result = vectorized(charges, ordered, range_end)
+        if result is None:
+            result = walk(spans, rates, ordered, options.window, options.grace, range_end)
+        charges, ledger = result.charges, result.ledger
+        pack_balances = balances(ledger, ordered, calendar.days)
+    day_usage = (
+        charges.filter(pl.col("status") == "charged")
+        .with_columns(day=calendar.day_of(pl.col("window_start")))
+        .filter(pl.col("day").is_not_null())
+        .group_by("product", "day")
+        .agg(units=pl.col("tokens").sum().cast(pl.Int64))
+    )
+    if calendar.days.height:
+        # Every product named users used is a scope, even with no token charged (SPEC 3:
+        # one scope per product among the rows flex counts).
+        used = spans.select(pl.col("product").unique(), day=pl.lit(calendar.days["day"][0]))
+        day_usage = (
+            pl.concat([day_usage, used.with_columns(units=pl.lit(0, pl.Int64))])
+            .group_by("product", "day")
+            .agg(pl.col("units").sum())
+        )
+    return ModelResult(
+        day_usage=day_usage,
+        details={
+            "charges": Detail(charges.cast(CHARGE_SCHEMA), "window_start", "instant"),
+            "ledger": Detail(ledger, "time", "instant"),
+            "balances": Detail(pack_balances, "day", "day"),
+        },
+    )
+
+
+MODEL = Model(
+    name=NAME,
+    summary="Autodesk Flex: tokens per named user, product and 24-hour window, drawn on packs",
+    options=FlexOptions,
+    compute=compute,
+    scoping="per-product",
+    named_users=True,
+    month_rollup="sum",
+    check=check_lines,
+)
