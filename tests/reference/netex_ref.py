@@ -132,17 +132,22 @@ def nominal_peaks(
     timezone: str,
     products: Iterable[str],
     mode: str = "events",
-) -> dict[tuple[str, str], tuple[date, int]]:
-    """Per (product, month ``YYYY-MM``): the first day of the range reaching the month's max."""
+) -> dict[tuple[str, str], tuple[date | None, int]]:
+    """Per (product, month ``YYYY-MM``): the first day of the range reaching the month's max.
+
+    A month whose max is 0 (no user ever active for the product) has no peak day: None.
+    """
     day_list = sorted(days)
     product_list = list(products)
     units = nominal(roster_rows, day_list, timezone, product_list, mode)
-    peaks: dict[tuple[str, str], tuple[date, int]] = {}
+    peaks: dict[tuple[str, str], tuple[date | None, int]] = {}
     for product in product_list:
         for day in day_list:
             key = (product, month_of(day))
             count = units[(product, day)]
-            if key not in peaks or count > peaks[key][1]:
+            if key not in peaks:
+                peaks[key] = (day if count > 0 else None, count)
+            elif count > peaks[key][1]:
                 peaks[key] = (day, count)
     return peaks
 

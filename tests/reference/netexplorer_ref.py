@@ -68,7 +68,7 @@ class Concurrent:
 
     units: dict[date, int]
     peak_at: dict[date, datetime | None]
-    minutes_over: dict[date, float]
+    minutes_over: dict[date, float | None]
 
 
 Slot = tuple[Any, str]
@@ -119,7 +119,8 @@ def concurrent(
     changes there, and is right-continuous). ``peak_at`` = the earliest of those
     instants where the maximum is reached (None when the maximum is 0).
     ``minutes_over`` = the measure, in minutes, of the instants of the day whose
-    concurrency exceeds ``capacity`` (0.0 without capacity).
+    concurrency exceeds ``capacity`` (None without capacity: there is nothing to be
+    above, as the usage table's ``excess`` is empty then).
 
     ``window_mode = "fixed"``: bucket ``k`` is ``[epoch + k*window, epoch + (k+1)*window)``
     with ``k = floor((ts - epoch) / window)`` (UTC epoch); its count is the number of
@@ -139,7 +140,7 @@ def concurrent(
 
     units: dict[date, int] = {}
     peak_at: dict[date, datetime | None] = {}
-    minutes_over: dict[date, float] = {}
+    minutes_over: dict[date, float | None] = {}
 
     if window_mode == "sliding":
         spans = [span for starts in slots.values() for span in merged_spans(starts, window)]
@@ -165,7 +166,7 @@ def concurrent(
                 for i, count in enumerate(counts):
                     if count > capacity:
                         over += bounds[i + 1] - bounds[i]
-            minutes_over[day] = minutes(over)
+            minutes_over[day] = minutes(over) if capacity is not None else None
         return Concurrent(units=units, peak_at=peak_at, minutes_over=minutes_over)
 
     if window_mode == "fixed":
@@ -190,7 +191,7 @@ def concurrent(
             if capacity is not None and count > capacity:
                 over_count[day_or_none] += 1
         for day in days:
-            minutes_over[day] = minutes(window * over_count[day])
+            minutes_over[day] = minutes(window * over_count[day]) if capacity is not None else None
         return Concurrent(units=units, peak_at=peak_at, minutes_over=minutes_over)
 
     raise ValueError(f"unknown window_mode {window_mode!r}")
@@ -371,11 +372,12 @@ def accounts(
     mode: str = "events",
     *,
     refused_in_range_only: bool = True,
+    scope: Iterable[str] | None = None,
 ) -> Accounts:
     """Compute `accounts` (SPEC 3.4) the slow way.
 
     ``roster_rows``: mappings with ``ts`` (aware UTC), ``user``, ``product``, ``active``
-    (bool) and ``seq`` (file order), already restricted to the contract's scope.
+    (bool) and ``seq`` (file order), restricted to the contract's scope unless ``scope`` is given.
 
     A (user, product) state holds from its row's ts until that pair's next change;
     before its first row it is inactive. ``mode = "events"``: rows of one pair with one
@@ -400,6 +402,11 @@ def accounts(
     No capacity: nothing is refused. With ``refused_in_range_only`` (default) only
     activations inside the report range ``[start of first day, end of last day)`` are
     listed; earlier ones still count for the state.
+
+    ``scope``: the products counted, when ``roster_rows`` is the whole roster. Snapshot
+    states need every product (a snapshot lists them all), so they are read from the
+    whole roster and only then restricted to ``scope``; in events mode this is the same
+    as giving the scope's rows only.
     """
     rows = list(roster_rows)
     if mode == "events":
@@ -408,6 +415,9 @@ def accounts(
         changes = pair_changes_snapshot(rows)
     else:
         raise ValueError(f"unknown roster mode {mode!r}")
+    if scope is not None:
+        products = set(scope)
+        changes = {pair: steps for pair, steps in changes.items() if pair[1] in products}
 
     def pair_active(pair: Pair, instant: datetime) -> bool:
         before = [ts for ts in changes[pair] if ts <= instant]

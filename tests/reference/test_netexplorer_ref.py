@@ -139,9 +139,11 @@ def test_ref_day_without_busy_slot_has_zero_units_and_no_peak() -> None:
     assert result.minutes_over == {D: 0.0, d2: 0.0}
 
 
-def test_ref_minutes_over_capacity_is_zero_without_capacity() -> None:
+def test_ref_minutes_over_capacity_is_none_without_capacity() -> None:
     result = concurrent([ev("2025-01-15 10:00")], [D], PARIS)
-    assert result.minutes_over[D] == 0.0
+    assert result.minutes_over[D] is None
+    fixed = concurrent([ev("2025-01-15 10:00")], [D], PARIS, window_mode="fixed")
+    assert fixed.minutes_over[D] is None
 
 
 def test_ref_peak_at_is_the_first_instant_the_peak_is_reached() -> None:
@@ -520,3 +522,19 @@ def test_ref_account_reactivated_after_deactivation_is_a_new_activation() -> Non
     ]
     result = accounts(rows, [D], PARIS, capacity=1)
     assert _refused_users(result.refused) == ["alice", "alice"]
+
+
+def test_ref_snapshot_of_another_product_deactivates_before_the_scope_applies() -> None:
+    d2 = D + timedelta(days=1)
+    rows = [
+        row("2025-01-15 08:00", "alice", True, 0, product="lms"),
+        row("2025-01-15 08:00", "bob", True, 1, product="crm"),
+        row("2025-01-16 08:00", "bob", True, 2, product="crm"),
+    ]
+    # The 16th's snapshot lists crm only: alice's lms account is gone from it.
+    whole = accounts(rows, [D, d2 + timedelta(days=1)], PARIS, None, "snapshot", scope=["lms"])
+    assert list(whole.units.values()) == [1, 0]
+    # Given the scope's rows only, the 16th's snapshot would be invisible.
+    lms_rows = [r for r in rows if r["product"] == "lms"]
+    alone = accounts(lms_rows, [D, d2 + timedelta(days=1)], PARIS, None, "snapshot")
+    assert list(alone.units.values()) == [1, 1]
