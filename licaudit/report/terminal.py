@@ -37,6 +37,9 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, float):
+        # Exact in files; two decimals are what a person reads (minutes, rates).
+        return f"{value:,.2f}"
     return str(value)
 
 
