@@ -8,6 +8,7 @@ details. Piped, the same tables come without colour.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -74,6 +75,21 @@ def frame_table(
     return table
 
 
+def _cost_notes(result: ContractResult, currency: str) -> list[str]:
+    """The computation of each month billed more than its price: price + excess × excess price."""
+    contract = result.contract
+    if not contract.priced:
+        return []
+    price = contract.price or Decimal(0)
+    excess_price = contract.excess_price or Decimal(0)
+    billed = result.month_rows.filter(pl.col("excess") > 0)
+    return [
+        f"{row['scope']} {row['period']}: {price:.2f} + {row['excess']:,} × {excess_price:.2f}"
+        f" = {row['cost']:.2f} {currency}"
+        for row in billed.iter_rows(named=True)
+    ]
+
+
 def _contract_section(console: Console, result: ContractResult, currency: str) -> None:
     contract = result.contract
     scope = f", scope {', '.join(contract.scope)}" if contract.scope else ""
@@ -104,6 +120,7 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
         + ("; the monthly price applies in full." if row["cost"] is not None else ".")
         for row in months.filter(partial).iter_rows(named=True)
     ]
+    notes += _cost_notes(result, currency)
     table.caption = "\n".join(notes) or None
     console.print(table)
     over = result.day_rows.filter(pl.col("excess") > 0).select(

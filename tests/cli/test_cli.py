@@ -414,3 +414,12 @@ def test_python_dash_m_licaudit_runs_the_command() -> None:
     )
     assert completed.returncode == 0
     assert completed.stdout.startswith("licaudit ")
+
+
+def test_terminal_summary_spells_out_the_cost_of_a_month_billed_past_its_price(
+    tmp_path: Path,
+) -> None:
+    code, out, _ = invoke("report", logs(tmp_path))
+    assert code == 0
+    assert "* 2025-10: partial month, 2 of 31 days" in out
+    assert "* 2025-10: 100.00 + 1 × 10.00 = 110.00 EUR" in out
