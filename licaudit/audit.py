@@ -19,9 +19,10 @@ import polars as pl
 from licaudit.errors import ConfigError
 from licaudit.ingest.encode import Encoded, Names, decode, encode
 from licaudit.ingest.events import Ingested
-from licaudit.ingest.roster import Roster
+from licaudit.ingest.roster import Roster, RosterMode
 from licaudit.models import MODELS
 from licaudit.models.base import Contract, Detail, Model, ModelInput, ModelResult
+from licaudit.models.roster_states import apply_snapshots
 from licaudit.periods import Calendar, build_calendar, local_day
 
 Period = Literal["day", "month"]
@@ -218,8 +219,16 @@ class Prepared:
         return self.audiences[timezone]
 
 
-def prepare(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Prepared:
-    """Encode identities once; the report range runs over every used event (SPEC 3)."""
+def prepare(
+    events: pl.DataFrame, roster: pl.DataFrame | None = None, roster_mode: RosterMode = "events"
+) -> Prepared:
+    """Encode identities once; the report range runs over every used event (SPEC 3).
+
+    A snapshot roster becomes status events here, on the whole roster: a snapshot lists
+    every product, so it must be read before any contract's scope applies (SPEC 1.5).
+    """
+    if roster is not None and roster_mode == "snapshot":
+        roster = apply_snapshots(roster)
     span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
     return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
 
@@ -319,13 +328,14 @@ def evaluate(
     contract: Contract,
     calendar: Calendar | None = None,
     roster: pl.DataFrame | None = None,
+    roster_mode: RosterMode = "events",
 ) -> Evaluation:
     """One contract's model over ``events`` (canonical, not encoded), on ``calendar`` if given.
 
     What a model's tests call: the model's result with scopes labelled, every day
     filled and detail tables decoded, without ``--from/--to`` or prices.
     """
-    return _evaluate(prepare(events, roster), contract, calendar=calendar)
+    return _evaluate(prepare(events, roster, roster_mode), contract, calendar=calendar)
 
 
 def _run(
@@ -368,9 +378,10 @@ def run_contract(
     date_from: date | None = None,
     date_to: date | None = None,
     roster: pl.DataFrame | None = None,
+    roster_mode: RosterMode = "events",
 ) -> ContractResult:
     """Apply one contract's model over the report range, then the rules common to all models."""
-    return _run(prepare(events, roster), contract, currency, date_from, date_to)
+    return _run(prepare(events, roster, roster_mode), contract, currency, date_from, date_to)
 
 
 def run_audit(
@@ -383,6 +394,10 @@ def run_audit(
     input_timezone: str = "UTC",
 ) -> AuditResult:
     """Every contract over the same used events (which must not be empty)."""
-    prepared = prepare(ingested.events, roster.states if roster is not None else None)
+    prepared = (
+        prepare(ingested.events)
+        if roster is None
+        else prepare(ingested.events, roster.states, roster.mode)
+    )
     results = [_run(prepared, contract, currency, date_from, date_to) for contract in contracts]
     return AuditResult(ingested, results, currency, input_timezone)

@@ -20,6 +20,7 @@ from typing import Any
 
 from licaudit.durations import parse_duration
 from licaudit.errors import ConfigError
+from licaudit.ingest.roster import RosterMode
 from licaudit.models import MODELS
 from licaudit.models.base import Contract, Model
 
@@ -34,6 +35,7 @@ TOP_LEVEL_KEYS = (
     "input_timezone",
     "case_sensitive_users",
     "roster",
+    "roster_mode",
     "currency",
     "contract",
 )
@@ -51,6 +53,7 @@ class Settings:
     input_timezone: str | None = None
     case_sensitive_users: bool = False
     roster: Path | None = None
+    roster_mode: RosterMode = "events"
     currency: str = DEFAULT_CURRENCY
     source: Path | None = None
 
@@ -330,6 +333,15 @@ def _top_level(document: Mapping[str, Any], source: Path | None) -> dict[str, An
         if not isinstance(currency, str) or not currency.strip():
             raise ConfigError(f"`currency` = {currency!r} in {source} is not a currency code.")
         settings["currency"] = currency.strip()
+    if "roster_mode" in document:
+        mode = document["roster_mode"]
+        if not isinstance(mode, str) or mode.strip().lower() not in ("events", "snapshot"):
+            raise ConfigError(
+                f"`roster_mode` = {mode!r} in {source} is not events or snapshot.",
+                'write roster_mode = "snapshot" when each roster export lists every account at '
+                'one moment, "events" (the default) when it lists changes of status.',
+            )
+        settings["roster_mode"] = mode.strip().lower()
     if "roster" in document:
         roster = document["roster"]
         if not isinstance(roster, str) or not roster.strip():

@@ -23,7 +23,7 @@ from licaudit.contract import (
 )
 from licaudit.errors import ConfigError, DataError
 from licaudit.ingest.events import Ingested, IngestOptions, OnProgress, ingest
-from licaudit.ingest.roster import Roster, read_roster
+from licaudit.ingest.roster import Roster, RosterMode, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
 from licaudit.models.base import Contract
@@ -45,6 +45,7 @@ class Request:
     encoding: str | None = None
     recursive: bool = False
     roster: Path | None = None
+    roster_mode: RosterMode | None = None
     sheet: str | None = None
     date_from: str | None = None
     date_to: str | None = None
@@ -172,7 +173,8 @@ def read_inputs(
     )
     ingested = ingest(list(request.paths), options, on_progress)
     roster_path = request.roster or settings.roster
-    roster = read_roster(roster_path, options) if roster_path else None
+    roster_mode = request.roster_mode or settings.roster_mode
+    roster = read_roster(roster_path, options, roster_mode) if roster_path else None
     return Inputs(ingested=ingested, settings=settings, roster=roster, input_timezone=naive_tz)
 
 

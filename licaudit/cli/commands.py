@@ -43,6 +43,7 @@ from licaudit.cli.options import (
     RatioOpt,
     RecursiveOpt,
     RejectsOpt,
+    RosterModeOpt,
     RosterOpt,
     SheetOpt,
     TableOpt,
@@ -51,7 +52,7 @@ from licaudit.cli.options import (
 )
 from licaudit.errors import ConfigError, DataError, LicauditError
 from licaudit.ingest.columns import parse_map_option
-from licaudit.ingest.inspection import inspection_summary
+from licaudit.ingest.inspection import inspection_summary, roster_summary
 from licaudit.pipeline import (
     Inputs,
     Request,
@@ -159,10 +160,12 @@ def _audit(request: Request, rejects: Path | None) -> tuple[Inputs, AuditResult]
 
 def _request(paths: list[Path], column_map: list[str] | None, **options: Any) -> Request:
     date_order = options.pop("date_order", None)
+    roster_mode = options.pop("roster_mode", None)
     return Request(
         paths=tuple(paths),
         column_map=parse_map_option(column_map or []),
         date_order=date_order.value if date_order is not None else None,
+        roster_mode=roster_mode.value if roster_mode is not None else None,
         **options,
     )
 
@@ -189,6 +192,7 @@ def report(
     sheet: SheetOpt = None,
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
+    roster_mode: RosterModeOpt = None,
     output_format: FormatOpt = None,
     table: TableOpt = "usage",
     period: PeriodOpt = PeriodOption.day,
@@ -208,8 +212,8 @@ def report(
         request = _request(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
-            sheet=sheet, recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
-            max_reject_ratio=max_reject_ratio,
+            sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
+            date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
         inputs, audit = _audit(request, rejects)
         names = audit.table_names()
@@ -268,6 +272,7 @@ def check(
     sheet: SheetOpt = None,
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
+    roster_mode: RosterModeOpt = None,
     period: PeriodOpt = PeriodOption.day,
     date_from: FromOpt = None,
     date_to: ToOpt = None,
@@ -281,8 +286,8 @@ def check(
         request = _request(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
-            sheet=sheet, recursive=recursive, roster=roster, date_from=date_from, date_to=date_to,
-            max_reject_ratio=max_reject_ratio,
+            sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
+            date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
         warnings = check_warnings(resolve_settings(request, need_contract=True))
         inputs, audit = _audit(request, rejects)
@@ -299,7 +304,9 @@ def check(
 @app.command(
     cls=Command,
     short_help="What was found: files, columns, rows, time range, rejects.",
-    epilog="Examples:\n\n  licaudit inspect export.csv\n\n  licaudit inspect logs/ --format json",
+    epilog="Examples:\n\n  licaudit inspect export.csv\n\n"
+    "  licaudit inspect logs/ --format json\n\n"
+    "  licaudit inspect logs/ --roster accounts.csv --roster-mode snapshot",
 )
 def inspect(
     paths: Paths,
@@ -310,6 +317,8 @@ def inspect(
     encoding: EncodingOpt = None,
     sheet: SheetOpt = None,
     recursive: RecursiveOpt = False,
+    roster: RosterOpt = None,
+    roster_mode: RosterModeOpt = None,
     rejects: RejectsOpt = None,
     output_format: InspectFormatOpt = InspectFormat.table,
     debug: DebugOpt = False,
@@ -319,12 +328,15 @@ def inspect(
         check_destination(rejects, "--rejects")
         request = _request(
             paths, column_map, contract=contract, input_tz=input_tz, date_order=date_order,
-            encoding=encoding, sheet=sheet, recursive=recursive,
+            encoding=encoding, sheet=sheet, recursive=recursive, roster=roster,
+            roster_mode=roster_mode,
         )  # fmt: skip
         inputs = _read(request, need_contract=False)
         if rejects is not None:
             emit(csv_bytes(inputs.ingested.rejects), rejects, sys.stdout.buffer)
         summary = inspection_summary(inputs.ingested) | {"input_timezone": inputs.input_timezone}
+        if inputs.roster is not None:
+            summary["roster"] = roster_summary(inputs.roster)
         if output_format is InspectFormat.json:
             emit(json_bytes(summary), None, sys.stdout.buffer)
         else:

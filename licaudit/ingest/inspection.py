@@ -7,6 +7,7 @@ from typing import Any
 import polars as pl
 
 from licaudit.ingest.events import FileReport, Ingested
+from licaudit.ingest.roster import Roster
 from licaudit.periods import TIMESTAMP_FORMAT
 
 
@@ -53,4 +54,25 @@ def inspection_summary(ingested: Ingested) -> dict[str, Any]:
         "method_names": sorted(events.get_column("method").unique().to_list()),
         "product_names": sorted(events.get_column("product").unique().to_list()),
         "warnings": ingested.warnings,
+    }
+
+
+def roster_summary(roster: Roster) -> dict[str, Any]:
+    """What a roster holds: its reconciliation, mode, and the snapshots (instants) found."""
+    snapshots = (
+        roster.states.group_by("ts")
+        .agg(rows=pl.len(), accounts=pl.col("user").n_unique())
+        .sort("ts")
+        .with_columns(pl.col("ts").dt.strftime(TIMESTAMP_FORMAT))
+    )
+    return {
+        "path": str(roster.path),
+        "mode": roster.mode,
+        "rows_read": roster.rows_read,
+        "rows_used": roster.rows_used,
+        "rows_rejected": roster.rows_rejected,
+        "snapshots": snapshots.height,
+        "first": snapshots["ts"].first() if snapshots.height else None,
+        "last": snapshots["ts"].last() if snapshots.height else None,
+        "accounts_per_snapshot": snapshots.select("ts", "accounts").rows(named=True),
     }

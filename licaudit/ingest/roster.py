@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -25,6 +26,10 @@ from licaudit.ingest.timeparse import decide_date_order
 ACTIVE_WORDS = ("active", "activated", "enabled", "true", "1", "yes", "oui")
 INACTIVE_WORDS = ("inactive", "deactivated", "disabled", "deleted", "false", "0", "no", "non")
 STATUS_ALIASES = ("status", "state", "account_status", "active", "enabled")
+
+RosterMode = Literal["events", "snapshot"]
+"""``events``: each row is a change of status; ``snapshot``: the rows of one ``ts`` list
+every account at that instant (SPEC 1.5, "Snapshots")."""
 
 ROSTER_SCHEMA: dict[str, pl.DataType] = {
     "ts": pl.Datetime("us", "UTC"),
@@ -42,6 +47,7 @@ class Roster:
     path: Path
     states: pl.DataFrame
     rejects: pl.DataFrame
+    mode: RosterMode = "events"
 
     @property
     def rows_used(self) -> int:
@@ -64,8 +70,12 @@ def _find(columns: list[str], aliases: tuple[str, ...]) -> str | None:
     return None
 
 
-def read_roster(path: Path, options: IngestOptions) -> Roster:
-    """Read a roster file; one without a ts, user or status column is a DataError."""
+def read_roster(path: Path, options: IngestOptions, mode: RosterMode = "events") -> Roster:
+    """Read a roster file; one without a ts, user or status column is a DataError.
+
+    In snapshot mode ``status`` is optional and defaults to active (SPEC 1.5): without
+    the column every listed account is active, and an empty status cell reads as active.
+    """
     table = read_table(path, options.encoding)
     frame = table.frame.collect()
     columns = table.columns
@@ -76,7 +86,7 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     missing = [
         name
         for name, col in (("ts", ts_col), ("user", user_col), ("status", status_col))
-        if col is None
+        if col is None and not (name == "status" and mode == "snapshot")
     ]
     if missing:
         raise DataError(
@@ -84,7 +94,7 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
             f"(columns: {', '.join(columns) or 'none'}).",
             "a roster has columns ts, user, status and optionally product.",
         )
-    assert ts_col is not None and user_col is not None and status_col is not None
+    assert ts_col is not None and user_col is not None
     dtype = frame.schema[ts_col]
     order = options.date_order or (
         decide_date_order(frame.get_column(ts_col)) if dtype == pl.String else "dmy"
@@ -92,7 +102,14 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     # Parsed once into columns: Polars evaluates every reference to a parse expression anew.
     frame = parse_into(frame, "__ts", pl.col(ts_col), dtype, options.input_timezone, order)
     ts, problem = pl.col("__ts"), pl.col("__ts_problem")
-    status = pl.col(status_col).cast(pl.String).str.strip_chars().str.to_lowercase()
+    status = (
+        pl.col(status_col).cast(pl.String).str.strip_chars().str.to_lowercase()
+        if status_col is not None
+        else pl.lit(None, pl.String)
+    )
+    if mode == "snapshot":
+        # Being listed in a snapshot is being there: no status means active.
+        status = pl.when(status.is_null() | (status == "")).then(pl.lit("active")).otherwise(status)
     user = pl.col(user_col).cast(pl.String).str.strip_chars()
     if not options.case_sensitive_users:
         user = user.str.to_lowercase()
@@ -136,6 +153,7 @@ def read_roster(path: Path, options: IngestOptions) -> Roster:
     ).sort("row")
     return Roster(
         path=path,
+        mode=mode,
         states=states.cast(pl.Schema(ROSTER_SCHEMA)),
         rejects=rejects.select(pl.lit(str(path)).alias("source"), "row", "reason", "raw"),
     )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from licaudit.models import concurrent, daily_active, flex, floating
+from licaudit.models import accounts, concurrent, daily_active, flex, floating, nominal
 from licaudit.models.base import Calendar, Contract, Model, ModelInput, ModelResult
 
+# In the order the documentation presents them: NetExplorer, Netex Cloud, Autodesk.
 MODELS: dict[str, Model[Any]] = {
+    daily_active.MODEL.name: daily_active.MODEL,
     concurrent.MODEL.name: concurrent.MODEL,
     floating.MODEL.name: floating.MODEL,
-    daily_active.MODEL.name: daily_active.MODEL,
+    accounts.MODEL.name: accounts.MODEL,
+    nominal.MODEL.name: nominal.MODEL,
     flex.MODEL.name: flex.MODEL,
 }
 

@@ -211,7 +211,26 @@ def render_inspection(
     for key in ("first_event", "last_event", "users", "methods", "products"):
         console.print(f"{key.replace('_', ' ')}: {summary[key]}")
     for warning in summary["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
+    if "roster" in summary:
+        _roster_section(console, summary["roster"])
+
+
+def _roster_section(console: Console, roster: dict[str, Any]) -> None:
+    console.print(
+        f"roster {roster['path']} ({roster['mode']}): rows read {roster['rows_read']:,} = "
+        f"used {roster['rows_used']:,} + rejected {roster['rows_rejected']:,}",
+        markup=False,
+    )
+    console.print(
+        f"snapshots (distinct ts): {roster['snapshots']:,}, first {roster['first']}, "
+        f"last {roster['last']}",
+        markup=False,
+    )
+    rows = roster["accounts_per_snapshot"]
+    if rows:
+        frame = pl.DataFrame(rows, orient="row")
+        console.print(frame_table(console, frame, "Accounts per snapshot", DETAIL_ROWS_SHOWN))
 
 
 def _used_names(report: FileReport) -> set[str]:

@@ -157,3 +157,35 @@ def test_roster_without_a_status_column_is_a_data_error_naming_it(tmp_path: Path
     with pytest.raises(DataError, match="no status column") as raised:
         roster(path)
     assert str(path) in str(raised.value)
+
+
+# --- Snapshot mode (SPEC 1.5, "Snapshots") ------------------------------------------------
+
+
+def test_snapshot_roster_without_status_lists_active_accounts(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.csv", "date,user,product\n2025-03-01,a,lms\n2025-03-01,b,crm\n")
+    loaded = read_roster(path, IngestOptions(input_timezone="Europe/Paris"), mode="snapshot")
+    assert loaded.rows_rejected == 0
+    # A date alone is its local midnight in the input timezone.
+    assert loaded.states.select("ts", "user", "product", "active").rows() == [
+        (at(2025, 2, 28, 23), "a", "lms", True),
+        (at(2025, 2, 28, 23), "b", "crm", True),
+    ]
+
+
+def test_snapshot_roster_with_status_reads_it_and_an_empty_status_is_active(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path / "r.csv",
+        "ts,user,status\n2025-03-01,a,inactive\n2025-03-01,b,\n2025-03-01,c,suspended\n",
+    )
+    loaded = read_roster(path, IngestOptions(), mode="snapshot")
+    assert loaded.states.select("user", "active").rows() == [("a", False), ("b", True)]
+    assert loaded.rejects.select("row", "reason").rows() == [(3, "unknown_status")]
+
+
+def test_events_roster_without_status_is_still_a_data_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.csv", "ts,user\n2025-03-01,a\n")
+    with pytest.raises(DataError, match="no status column"):
+        read_roster(path, IngestOptions())
