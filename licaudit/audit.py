@@ -319,7 +319,12 @@ def _evaluate(
         name: _detail(detail, contract, model_input.names, model_input.calendar, date_from, date_to)
         for name, detail in result.details.items()
     }
-    in_scope = model_input.events.select(pl.len()).collect().item()
+    # What the model counted from: roster rows for a roster model, else events.
+    in_scope = (
+        model_input.roster.height
+        if model_input.roster is not None
+        else model_input.events.select(pl.len()).collect().item()
+    )
     return Evaluation(_day_usage(result, contract, model, model_input), details, in_scope)
 
 

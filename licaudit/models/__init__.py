@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from licaudit.models import accounts, concurrent, daily_active, flex, floating, nominal
+from licaudit.models import accounts, concurrent, daily_active, flex, floating, nominal, rau
 from licaudit.models.base import Calendar, Contract, Model, ModelInput, ModelResult
 
 # In the order the documentation presents them: NetExplorer, Netex Cloud, Autodesk.
@@ -14,6 +14,7 @@ MODELS: dict[str, Model[Any]] = {
     floating.MODEL.name: floating.MODEL,
     accounts.MODEL.name: accounts.MODEL,
     nominal.MODEL.name: nominal.MODEL,
+    rau.MODEL.name: rau.MODEL,
     flex.MODEL.name: flex.MODEL,
 }
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
+from licaudit.models import MODELS
 from licaudit.report.document import reconciliation_line, timezone_line
 from licaudit.report.files import as_text_friendly
 
@@ -90,13 +91,17 @@ def _cost_notes(result: ContractResult, currency: str) -> list[str]:
     ]
 
 
+def _counted_rows(result: ContractResult) -> str:
+    return "roster rows" if "roster" in MODELS[result.contract.model].reads else "events"
+
+
 def _contract_section(console: Console, result: ContractResult, currency: str) -> None:
     contract = result.contract
     scope = f", scope {', '.join(contract.scope)}" if contract.scope else ""
     heading(
         console,
         f"{contract.name} ({contract.model}{scope}, {contract.timezone}): "
-        f"{result.events_in_scope:,} events in scope",
+        f"{result.events_in_scope:,} {_counted_rows(result)} in scope",
     )
     months = result.month_rows.with_columns(
         month_length=pl.col("period").str.to_date("%Y-%m").dt.month_end().dt.day().cast(pl.Int64)

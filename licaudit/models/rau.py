@@ -1,0 +1,90 @@
+"""`rau` — Netex Cloud real active users (SPEC 3.6).
+
+Per product, a month's units are the authenticated users with at least one event
+in it ("users 1, 2, 3, 4 and 5 have accessed the platform at least once during the
+month"). A day's units are the month-to-date running count of those users, the
+Netex text's own daily table, so that the month is the max of its days as for
+every model. Months and days are local to the contract's timezone.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from licaudit.models.base import Calendar, Detail, Model, ModelInput, ModelResult, NoOptions
+
+NAME = "rau"
+
+
+def month_of(day: pl.Expr, calendar: Calendar) -> pl.Expr:
+    """The first day of the month of ``day``, a day of the calendar (which has them all).
+
+    Looked up by the day's offset from the first day: 0.05 s on 10 M events where
+    ``dt.month_start()`` on each takes 0.26 s, a quarter of the whole model.
+    """
+    days = calendar.days["day"]
+    if days.is_empty():
+        return day.dt.month_start()
+    offset = day.cast(pl.Int32) - pl.lit(days[0]).cast(pl.Int32)
+    return pl.lit(days.dt.month_start()).gather(offset)
+
+
+def user_months(model_input: ModelInput[NoOptions]) -> pl.DataFrame:
+    """One row per (product, month, user) with an event: first and last access, active days."""
+    return (
+        model_input.events.filter(~pl.col("anonymous") & pl.col("day").is_not_null())
+        .group_by("product", month=month_of(pl.col("day"), model_input.calendar), user="user")
+        .agg(
+            first_access=pl.col("ts").min(),
+            last_access=pl.col("ts").max(),
+            active_days=pl.col("day").n_unique().cast(pl.Int64),
+        )
+        .collect()
+    )
+
+
+def running_counts(counted: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:
+    """Month-to-date distinct users of every (product, day) of the calendar.
+
+    A user joins the count on the day of their first access of the month; the count
+    carries over the days without events until the month ends.
+    """
+    newcomers = counted.group_by("product", day=calendar.day_of(pl.col("first_access"))).agg(
+        newcomers=pl.len().cast(pl.Int64)
+    )
+    products = counted.select(pl.col("product").unique())
+    return (
+        products.join(calendar.days.select("day"), how="cross")
+        .join(newcomers, on=["product", "day"], how="left")
+        .sort("product", "day")
+        .select(
+            "product",
+            "day",
+            units=pl.col("newcomers")
+            .fill_null(0)
+            .cum_sum()
+            .over("product", pl.col("day").dt.month_start())
+            .cast(pl.Int64),
+        )
+    )
+
+
+def compute(model_input: ModelInput[NoOptions]) -> ModelResult:
+    counted = user_months(model_input)
+    users = counted.sort("product", "month", "user").select(
+        "product", "month", "user", "first_access", "last_access", "active_days"
+    )
+    return ModelResult(
+        day_usage=running_counts(counted, model_input.calendar),
+        details={"users": Detail(users, key="month", key_kind="month")},
+    )
+
+
+MODEL = Model(
+    name=NAME,
+    summary="per product: distinct authenticated users month to date (Netex Cloud RAU)",
+    options=NoOptions,
+    compute=compute,
+    scoping="per-product",
+    named_users=True,
+)
