@@ -169,6 +169,9 @@ def _detail(
             local = calendar.day_of(column).fill_null(local_day(column, calendar.timezone))
             frame = frame.filter(_in_range(local, date_from, date_to))
     frame = decode(frame, names)
+    if key is not None and detail.key_kind != "instant":
+        # Every table about days or months names that column as the usage table does.
+        frame = frame.rename({key: "period"}).select("period", pl.exclude("period"))
     return frame.select(pl.lit(contract.name, pl.String).alias("contract"), pl.all())
 
 

@@ -111,7 +111,8 @@ class Detail:
     ``key`` names a Date column holding a local day (``key_kind = "day"``), the first
     day of a month (``"month"``), or a Datetime instant (``"instant"``, kept when its
     local day is reported). ``key = None``: the table is about the whole range.
-    Day and month keys are written as ``YYYY-MM-DD`` and ``YYYY-MM`` text.
+    Day and month keys are written as ``YYYY-MM-DD`` and ``YYYY-MM`` text, in a column
+    named ``period`` placed first (after ``contract``), as in the usage table.
     """
 
     frame: pl.DataFrame

@@ -80,8 +80,9 @@ def daily_peaks(
     day_index = pl.lit(day_offsets).search_sorted(pl.col("offset"), side="right") - 1
     group_day = (pl.col("group_id") * days.height + day_index).set_sorted()
     peak = pl.col("count").max()
-    # Rows keep their order within a group: arg_max is the first row at the peak.
-    first_peak = pl.col("offset").get(pl.col("count").arg_max())
+    # The earliest offset holding the peak. Not `get(arg_max)`: with a second filtered
+    # aggregation beside it (time_over), polars 2.1 returned a later row's offset.
+    first_peak = pl.col("offset").filter(pl.col("count") == peak).min()
     per_day = [
         peak.alias("peak"),
         pl.when(peak > 0).then(first_peak + origin).cast(INSTANT).alias("peak_at"),

@@ -89,7 +89,7 @@ def units(result: Evaluation) -> dict[date, int]:
 
 def peaks_of(table: pl.DataFrame) -> list[tuple[Any, ...]]:
     """The rows of a ``peaks`` detail table: (day, peak, peak_at, minutes_over)."""
-    return table.select("day", "peak", "peak_at", "minutes_over").rows()
+    return table.select("period", "peak", "peak_at", "minutes_over").rows()
 
 
 def peaks(result: Evaluation) -> list[tuple[Any, ...]]:
@@ -276,7 +276,7 @@ def test_concurrent_minutes_over_capacity_are_empty_without_capacity() -> None:
     assert result.details["peaks"].schema == pl.Schema(
         {
             "contract": pl.String(),
-            "day": pl.String(),
+            "period": pl.String(),
             "peak": pl.Int64(),
             "peak_at": pl.Datetime("us", "UTC"),
             "minutes_over": pl.Float64(),
@@ -529,7 +529,7 @@ def test_concurrent_matches_the_naive_reference(
     assert result.day_usage["day"].to_list() == days
     assert units(result) == expected.units
     table = result.details["peaks"]
-    assert table["day"].to_list() == [day.isoformat() for day in days]
+    assert table["period"].to_list() == [day.isoformat() for day in days]
     assert table["peak"].to_list() == [expected.units[day] for day in days]
     assert table["peak_at"].to_list() == [expected.peak_at[day] for day in days]
     minutes_over = [expected.minutes_over[day] for day in days]

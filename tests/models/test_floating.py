@@ -90,7 +90,7 @@ def units(result: Evaluation) -> dict[date, int]:
 def movements(result: Evaluation) -> list[tuple[Any, ...]]:
     """The ``assignments`` detail rows: (day, assignments, releases, held_at_end)."""
     table = result.details["assignments"]
-    return table.select("day", "assignments", "releases", "held_at_end").rows()
+    return table.select("period", "assignments", "releases", "held_at_end").rows()
 
 
 def holders(result: Evaluation) -> list[tuple[Any, ...]]:
@@ -278,13 +278,13 @@ def test_floating_assignments_table_has_a_row_for_every_day() -> None:
     assert table.schema == pl.Schema(
         {
             "contract": pl.String(),
-            "day": pl.String(),
+            "period": pl.String(),
             "assignments": pl.Int64(),
             "releases": pl.Int64(),
             "held_at_end": pl.Int64(),
         }
     )
-    assert table["day"].to_list() == ["2025-01-15", "2025-01-16", "2025-01-17", "2025-01-18"]
+    assert table["period"].to_list() == ["2025-01-15", "2025-01-16", "2025-01-17", "2025-01-18"]
     assert table["assignments"].to_list() == [1, 0, 0, 1]
 
 
@@ -316,7 +316,7 @@ def test_floating_from_date_restricts_reporting_not_state() -> None:
     result = run_contract(frame(events), contract(capacity=1), "EUR", date_from=date(2025, 1, 17))
     assert result.day_rows.select("period", "units", "excess").rows() == [("2025-01-17", 2, 1)]
     assert result.details["assignments"].select(
-        "day", "assignments", "releases", "held_at_end"
+        "period", "assignments", "releases", "held_at_end"
     ).rows() == [("2025-01-17", 1, 0, 2)]
     assert result.details["holders"]["user"].to_list() == ["alice", "bob"]
 

@@ -193,7 +193,7 @@ def test_nominal_scope_list_gives_one_scope_per_listed_product_each_with_every_d
     # erp has events and no roster row, wiki nothing at all: both get every day, at 0.
     assert scope_units(result) == {"erp": [0, 0, 0], "lms": [1, 1, 1], "wiki": [0, 0, 0]}
     peaks = result.details["peaks"]
-    assert peaks.select("month", "product", "peak_day", "active_users").rows() == [
+    assert peaks.select("period", "product", "peak_day", "active_users").rows() == [
         ("2025-01", "erp", None, 0),
         ("2025-01", "lms", D, 1),
     ]
@@ -221,7 +221,7 @@ def test_nominal_netex_example_month_with_days_of_50_120_90_active_gives_120() -
     assert days[:3] == [50, 120, 90]
     assert days[-1] == 90 and len(days) == 30
     assert result.month_rows.select("scope", "period", "units").rows() == [("lms", "2025-04", 120)]
-    assert result.details["peaks"].select("month", "peak_day", "active_users").rows() == [
+    assert result.details["peaks"].select("period", "peak_day", "active_users").rows() == [
         ("2025-04", day_2, 120)
     ]
 
@@ -264,8 +264,8 @@ def test_nominal_peaks_name_the_first_day_reaching_the_months_max() -> None:
     )
     result = run(roster, nominal_contract(), date(2025, 1, 29), date(2025, 2, 3))
     peaks = result.details["peaks"]
-    assert peaks.columns == ["contract", "month", "product", "peak_day", "active_users"]
-    assert peaks.select("month", "product", "peak_day", "active_users").rows() == [
+    assert peaks.columns == ["contract", "period", "product", "peak_day", "active_users"]
+    assert peaks.select("period", "product", "peak_day", "active_users").rows() == [
         ("2025-01", "lms", date(2025, 1, 31), 2),
         ("2025-02", "lms", date(2025, 2, 1), 2),
     ]
@@ -274,7 +274,7 @@ def test_nominal_peaks_name_the_first_day_reaching_the_months_max() -> None:
 def test_nominal_peaks_of_a_month_without_active_user_have_no_peak_day() -> None:
     roster = lms(("2025-01-30 12:00", "alice", False), ("2025-02-02 12:00", "alice", True))
     result = run(roster, nominal_contract(), date(2025, 1, 29), date(2025, 2, 3))
-    assert result.details["peaks"].select("month", "peak_day", "active_users").rows() == [
+    assert result.details["peaks"].select("period", "peak_day", "active_users").rows() == [
         ("2025-01", None, 0),
         ("2025-02", date(2025, 2, 2), 1),
     ]
@@ -284,7 +284,7 @@ def test_nominal_peaks_follow_from_and_to_by_month() -> None:
     roster = lms(("2025-01-30 12:00", "alice", True))
     events = event_frame([utc("2025-01-29 12:00"), utc("2025-02-03 12:00")], ["lms"])
     result = run_contract(events, nominal_contract(), "EUR", date(2025, 2, 1), roster=roster)
-    assert result.details["peaks"].select("month", "peak_day").rows() == [
+    assert result.details["peaks"].select("period", "peak_day").rows() == [
         ("2025-02", date(2025, 2, 1))
     ]
 
@@ -377,7 +377,7 @@ def check_against_reference(
     # has no code: only its usage rows are filled, by the audit).
     named = [product for product in products if product in roster_products]
     expected_peaks = netex_ref.nominal_peaks(records, days, PARIS, named, mode)
-    peaks = result.details["peaks"].select("product", "month", "peak_day", "active_users")
+    peaks = result.details["peaks"].select("product", "period", "peak_day", "active_users")
     assert {(p, m): (d, n) for p, m, d, n in peaks.iter_rows()} == expected_peaks
 
 

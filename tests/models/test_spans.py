@@ -376,3 +376,24 @@ def test_daily_peaks_match_the_naive_reference(
     rows, days = case
     result = daily_peaks(span_frame(rows), days, by=["scope"] if grouped else (), over=over)
     assert_matches_reference(result, rows, days, over, grouped)
+
+
+def test_peak_at_is_the_first_instant_of_the_peak_when_time_over_is_asked_too() -> None:
+    # 2025-03-29 in Paris runs 23:00 UTC on the 28th to 23:00 on the 29th (23 h on the
+    # 30th). Three spans hold from the 29th's start; at 00:00 one closes as another
+    # opens, so the peak of 3 first holds at the day's start, not at 00:00. (Found by
+    # the property below: polars' get(arg_max) beside a filtered sum gave 00:00.)
+    spans = spans_of(
+        ("2025-03-29 00:00", None),
+        ("2025-03-28 23:00", "2025-03-28 23:00"),
+        ("2025-03-28 23:00", "2025-03-30 22:00"),
+        ("2025-03-29 23:00", None),
+        ("2025-03-27 17:00", "2025-03-28 23:00"),
+        ("2025-03-28 23:00", None),
+        ("2025-03-28 23:00", "2025-03-29 00:00"),
+    )
+    result = daily_peaks(spans, paris_days("2025-03-29", "2025-03-30"), over=1)
+    assert result.select("peak", "peak_at", "time_over").rows() == [
+        (3, utc("2025-03-28 23:00"), timedelta(hours=24)),
+        (4, utc("2025-03-29 23:00"), timedelta(hours=23)),
+    ]

@@ -79,7 +79,7 @@ def check_lines(
     burn = float(recent["tokens"].sum()) / days
     left_now = dict(
         details["balances"]
-        .filter(pl.col("day") == last_day.isoformat())
+        .filter(pl.col("period") == last_day.isoformat())
         .select("pack_id", "balance")
         .iter_rows()
     )

@@ -185,7 +185,7 @@ def test_flex_balances_give_each_held_pack_at_the_end_of_each_day() -> None:
     events = [use(T0), use(T0 + DAY, HOUR)]
     packs = [pack("p1", BOUGHT, 10), pack("p2", T0 + 2 * HOUR, 100)]
     result = run(events, flex_contract(packs))
-    assert result.details["balances"].select("day", "pack_id", "balance").rows() == [
+    assert result.details["balances"].select("period", "pack_id", "balance").rows() == [
         ("2025-01-06", "p1", 4),
         ("2025-01-06", "p2", 100),
         ("2025-01-07", "p1", 0),
