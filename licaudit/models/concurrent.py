@@ -168,9 +168,11 @@ def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
         if capacity is not None
         else pl.lit(None, pl.Float64)
     )
-    # Buckets keep their (sorted) order within a day: arg_max is the first largest one.
+    # The earliest bucket at the peak (not get(arg_max): see models/spans.py).
     per_day = buckets.group_by("day").agg(
-        peak=count.max(), peak_at=pl.col("start").get(count.arg_max()), minutes_over=over
+        peak=count.max(),
+        peak_at=pl.col("start").filter(count == count.max()).min(),
+        minutes_over=over,
     )
     no_time_over = pl.lit(0.0 if capacity is not None else None, pl.Float64)
     return (

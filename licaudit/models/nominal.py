@@ -48,8 +48,8 @@ def month_peaks(units: pl.DataFrame) -> pl.DataFrame:
     product has ``active_users`` 0 and no ``peak_day`` (null): no day sets its bill.
     """
     most = pl.col("units").max()
-    # Days are sorted within each group: arg_max is the first day at the maximum.
-    first_day = pl.col("day").get(pl.col("units").arg_max())
+    # The earliest day at the maximum (not get(arg_max): see models/spans.py).
+    first_day = pl.col("day").filter(pl.col("units") == most).min()
     return (
         units.group_by("product", month=pl.col("day").dt.truncate("1mo"), maintain_order=True)
         .agg(peak_day=pl.when(most > 0).then(first_day), active_users=most)
