@@ -193,7 +193,10 @@ def _options(
         for option in model.option_fields()
         if option.name in table
     }
-    return model.options(**values)
+    try:
+        return model.options(**values)
+    except ConfigError as error:  # an option's own check (__post_init__): say where
+        raise ConfigError(f"{error.message.rstrip('.')} {place}.", error.hint) from None
 
 
 def _scope(value: object, place: str) -> tuple[str, ...]:

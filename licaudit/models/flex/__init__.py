@@ -6,6 +6,8 @@ most ``idle_timeout``; each stretch is charged the product's daily rate once per
 durée de connexion ne dépasse pas 5 minutes"). With ``packs``, charges draw on the
 pack expiring first, smallest first, and a charge the balance cannot pay is denied.
 ``units(day)`` are the tokens charged with ``window_start`` on that local day.
+Detail tables: ``charges``, ``ledger``, ``balances``, the ``forecast`` from the end of
+the range (``forecast.py``) and the waste and compliance ``findings`` (``findings.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from licaudit.errors import ConfigError
 from licaudit.models.base import Detail, Model, ModelInput, ModelResult
 from licaudit.models.flex.charges import CHARGE_SCHEMA, optimistic_charges
 from licaudit.models.flex.check import check_lines
+from licaudit.models.flex.findings import findings_table
+from licaudit.models.flex.forecast import FORECAST_SCHEMA, forecast_table
 from licaudit.models.flex.ledger import (
     LEDGER_SCHEMA,
     Ledger,
@@ -87,6 +91,7 @@ def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
     rates = product_rates(model_input, spans["product"])
     charges = optimistic_charges(spans, rates, options.window, options.grace)
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA)
+    pack_forecast = pl.DataFrame(schema=FORECAST_SCHEMA)
     pack_balances = pl.DataFrame(
         schema={"day": pl.Date(), "pack_id": pl.String(), "balance": pl.Int64()}
     )
@@ -100,6 +105,7 @@ def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
             result = walk(spans, rates, ordered, options.window, options.grace, range_end)
         charges, ledger = result.charges, result.ledger
         pack_balances = balances(ledger, ordered, calendar.days)
+        pack_forecast = forecast_table(charges, ledger, options.packs, calendar)
     day_usage = (
         charges.filter(pl.col("status") == "charged")
         .with_columns(day=calendar.day_of(pl.col("window_start")))
@@ -122,6 +128,11 @@ def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
             "charges": Detail(charges.cast(CHARGE_SCHEMA), "window_start", "instant"),
             "ledger": Detail(ledger, "time", "instant"),
             "balances": Detail(pack_balances, "day", "day"),
+            # About the whole range: the forecast from its end, the findings over it.
+            "forecast": Detail(pack_forecast),
+            "findings": Detail(
+                findings_table(model_input.events, charges, calendar, options, model_input.names)
+            ),
         },
     )
 
