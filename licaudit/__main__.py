@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from licaudit.cli.commands import main
+from licaudit.cli.app import main
 
 main()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+import polars as pl
+
 from licaudit.audit import AuditResult, Period, run_audit
 from licaudit.contract import (
     CONTRACT_FILE_NAME,
@@ -27,6 +29,7 @@ from licaudit.ingest.roster import Roster, RosterMode, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
 from licaudit.models.base import Contract
+from licaudit.reconcile import differing_rows, export_days, read_vendor_export, reconcile
 from licaudit.report.check import overage_lines
 
 
@@ -46,6 +49,8 @@ class Request:
     recursive: bool = False
     roster: Path | None = None
     roster_mode: RosterMode | None = None
+    # Files that are never events besides those the contract file names (a vendor export).
+    not_events: tuple[Path, ...] = ()
     sheet: str | None = None
     date_from: str | None = None
     date_to: str | None = None
@@ -169,7 +174,9 @@ def read_inputs(
         encoding=request.encoding,
         recursive=request.recursive,
         sheet=request.sheet,
-        exclude=settings.named_files | ({request.roster} if request.roster else set()),
+        exclude=settings.named_files
+        | ({request.roster} if request.roster else set())
+        | set(request.not_events),
     )
     ingested = ingest(list(request.paths), options, on_progress)
     roster_path = request.roster or settings.roster
@@ -239,6 +246,41 @@ def check_lines(audit: AuditResult, period: Period) -> list[str]:
         first, last = date.fromisoformat(days.min()), date.fromisoformat(days.max())  # type: ignore[arg-type]
         lines.extend(check(result.contract, result.details, first, last))
     return lines
+
+
+def reconcile_vendor(
+    audit: AuditResult, request: Request, vendor: Path, contract_name: str | None
+) -> tuple[pl.DataFrame, str]:
+    """A flex contract's tokens next to the vendor's bill, and a line saying what was compared.
+
+    The comparison covers the export's days unless ``--from/--to`` say otherwise: logs
+    that run longer than the export would otherwise differ on every extra day.
+    """
+    flex = [r for r in audit.results if r.contract.model == "flex"]
+    if contract_name is not None:
+        flex = [r for r in flex if r.contract.name == contract_name]
+    if len(flex) != 1:
+        names = ", ".join(r.contract.name for r in audit.results if r.contract.model == "flex")
+        raise ConfigError(
+            "`licaudit reconcile` compares one flex contract with the vendor's bill, and "
+            + (f"{len(flex)} match" if flex else "none matches")
+            + (f" `--name {contract_name}`." if contract_name else "."),
+            f"flex contracts: {names}; pick one with --name NAME."
+            if names
+            else 'add a [[contract]] with model = "flex" and its rates to the contract file.',
+        )
+    result = flex[0]
+    exported = read_vendor_export(vendor)
+    first, last = report_range(request)
+    span = export_days(exported)
+    days = None if span is None else (first or span[0], last or span[1])
+    rows = reconcile(exported, result.details["charges"], result.contract.timezone, days)
+    compared = "no day" if days is None else f"{days[0]} to {days[1]}"
+    line = (
+        f"{result.contract.name}: {differing_rows(rows):,} (user, product, day) rows differ "
+        f"between {vendor} and the logs, {compared}"
+    )
+    return rows, line
 
 
 def run(inputs: Inputs, request: Request) -> AuditResult:

@@ -245,3 +245,8 @@ def _used_names(report: FileReport) -> set[str]:
     if report.mapping.date_time_pair is not None and report.combined_date_time:
         used.update(match.name for match in report.mapping.date_time_pair)
     return used
+
+
+def render_frame(console: Console, frame: pl.DataFrame, title: str) -> None:
+    """One table, whole."""
+    console.print(frame_table(console, frame, title))
