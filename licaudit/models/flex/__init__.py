@@ -124,15 +124,16 @@ def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
         )
     return ModelResult(
         day_usage=day_usage,
+        # Findings and the forecast first: what a Flex admin reads first (issue 10).
         details={
-            "charges": Detail(charges.cast(CHARGE_SCHEMA), "window_start", "instant"),
-            "ledger": Detail(ledger, "time", "instant"),
-            "balances": Detail(pack_balances, "day", "day"),
-            # About the whole range: the forecast from its end, the findings over it.
-            "forecast": Detail(pack_forecast),
+            # About the whole range: the findings over it, the forecast from its end.
             "findings": Detail(
                 findings_table(model_input.events, charges, calendar, options, model_input.names)
             ),
+            "forecast": Detail(pack_forecast),
+            "charges": Detail(charges.cast(CHARGE_SCHEMA), "window_start", "instant"),
+            "ledger": Detail(ledger, "time", "instant"),
+            "balances": Detail(pack_balances, "day", "day"),
         },
     )
 
