@@ -12,12 +12,19 @@ with a habitual set of methods plus occasional others (heavy users reach 6-7 met
 day), two products and ~3 % anonymous share-link rows (user null or ``anonymous``,
 ``authenticated = false``, session = an IP). The same ``--seed`` gives the same file.
 
+Options for longer logs (off by default, so the default output stays the same file):
+``--months N`` spreads the events over N months from ``--month``; ``--absent-share X``
+sends a share X of the users away for 31 to 60 days in a row (their events of that
+stretch move after it), so that ``floating`` licences are released and assigned again.
+
 Run from the project root::
 
-    /work/venv/bin/python bench/generate.py --events 10000000 --users 5000 \\
+    .venv/bin/python bench/generate.py --events 10000000 --users 5000 \\
         --format parquet --out bench/data/events_10m.parquet [--seed 1] [--month 2025-10]
-    /work/venv/bin/python bench/generate.py --events 1000000 --format csv.gz \\
+    .venv/bin/python bench/generate.py --events 1000000 --format csv.gz \\
         --out bench/data/events_1m.csv.gz
+    .venv/bin/python bench/generate.py --events 10000000 --months 3 --absent-share 0.2 \\
+        --format parquet --out bench/data/events_10m_3months.parquet
 """
 
 from __future__ import annotations
@@ -74,15 +81,17 @@ def uniform(rows: int, seed: int, stream: int) -> pl.Series:
     return pl.Series("u", pc.random(rows, initializer=seed * 1_000 + stream))
 
 
-def hour_cells(year: int, month: int) -> tuple[pl.Series, datetime]:
-    """Cumulative weights of every local hour of the month, and the month's first instant."""
-    days = calendar.monthrange(year, month)[1]
+def hour_cells(year: int, month: int, months: int = 1) -> tuple[pl.Series, datetime]:
+    """Cumulative weights of every local hour of ``months`` months from ``year-month``, and
+    the first month's first instant."""
     weights: list[float] = []
-    for day in range(1, days + 1):
-        weekend = calendar.weekday(year, month, day) >= 5
-        hours = WEEKEND_HOURS if weekend else WEEKDAY_HOURS
-        scale = WEEKEND_WEIGHT * sum(WEEKDAY_HOURS) / sum(WEEKEND_HOURS) if weekend else 1.0
-        weights.extend(hour * scale for hour in hours)
+    for index in range(months):
+        this_year, this_month = year + (month - 1 + index) // 12, (month - 1 + index) % 12 + 1
+        for day in range(1, calendar.monthrange(this_year, this_month)[1] + 1):
+            weekend = calendar.weekday(this_year, this_month, day) >= 5
+            hours = WEEKEND_HOURS if weekend else WEEKDAY_HOURS
+            scale = WEEKEND_WEIGHT * sum(WEEKDAY_HOURS) / sum(WEEKEND_HOURS) if weekend else 1.0
+            weights.extend(hour * scale for hour in hours)
     total = sum(weights)
     cumulative: list[float] = []
     running = 0.0
@@ -92,15 +101,50 @@ def hour_cells(year: int, month: int) -> tuple[pl.Series, datetime]:
     return pl.Series("cumulative", cumulative), datetime(year, month, 1)
 
 
-def events_frame(rows: int, users: int, seed: int, year: int, month: int) -> pl.DataFrame:
+def absent_cells(
+    cell: pl.Series, rank: pl.Series, users: int, seed: int, share: float, hours: int
+) -> pl.Series:
+    """``cell`` with the events of absent users moved out of their absence.
+
+    A ``share`` of the users (drawn per user) is away for one stretch of 31 to 60 whole
+    days (at most half the period) starting at a random day; each of their events in it
+    moves forward by the stretch's length, wrapping around the period, so that their
+    number of events and hours of the day stay as they were. With the 30-day default
+    inactivity, such a user's floating licence is released and assigned again.
+    """
+    days = hours // 24
+    away = uniform(users, seed, 9) < share
+    longest = max(min(60, days // 2), 1)
+    length = (31 + uniform(users, seed, 10) * 30).cast(pl.Int64).clip(1, longest) * 24
+    start = (uniform(users, seed, 11) * days).cast(pl.Int64) * 24
+    user_away, user_start, user_length = (
+        pl.lit(series).gather(rank) for series in (away, start, length)
+    )
+    inside = user_away & (((pl.lit(cell) - user_start) % hours) < user_length)
+    return pl.select(
+        pl.when(inside).then((pl.lit(cell) + user_length) % hours).otherwise(pl.lit(cell))
+    ).to_series()
+
+
+def events_frame(
+    rows: int,
+    users: int,
+    seed: int,
+    year: int,
+    month: int,
+    months: int = 1,
+    absent_share: float = 0.0,
+) -> pl.DataFrame:
     """The generated events, sorted by ``ts``."""
-    cumulative, first_hour = hour_cells(year, month)
-    # Which local hour of the month, then a second within it; the repeated hour of the
+    cumulative, first_hour = hour_cells(year, month, months)
+    # Which local hour of the period, then a second within it; the repeated hour of the
     # DST fall-back takes its first occurrence, like a wall-clock log without offset.
     cell = cumulative.search_sorted(uniform(rows, seed, 1), side="right")
     cell = cell.clip(0, len(cumulative) - 1).cast(pl.Int64)
     # user rank ~ users * U^3: rank 0 gets ~(1/users)^(1/3) of the traffic.
     rank = (uniform(rows, seed, 3).pow(3) * users).cast(pl.Int64).clip(0, users - 1)
+    if absent_share > 0:
+        cell = absent_cells(cell, rank, users, seed, absent_share, len(cumulative))
     # A user's habits are three consecutive methods from an offset of their own (60/25/15 %);
     # a few events use any method, so heavy users reach 6 or 7 methods a day.
     habit, other = uniform(rows, seed, 4), uniform(rows, seed, 5)
@@ -185,10 +229,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--month", default="2025-10", help="YYYY-MM, local Europe/Paris")
+    parser.add_argument("--months", type=int, default=1, help="months from --month (1)")
+    parser.add_argument(
+        "--absent-share",
+        type=float,
+        default=0.0,
+        help="share of users away 31-60 days in a row (0): floating licences released",
+    )
     args = parser.parse_args()
     year, month = (int(part) for part in args.month.split("-"))
     started = time.perf_counter()
-    frame = events_frame(args.events, args.users, args.seed, year, month)
+    frame = events_frame(
+        args.events, args.users, args.seed, year, month, args.months, args.absent_share
+    )
     generated = time.perf_counter()
     write(frame, args.out, args.format)
     done = time.perf_counter()
