@@ -12,7 +12,7 @@ import tomllib
 import typing
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import Field, dataclass
+from dataclasses import Field, dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,7 +24,7 @@ from licaudit.ingest.roster import RosterMode
 from licaudit.models import MODELS
 from licaudit.models.base import Contract, Model
 
-__all__ = ["Contract", "Settings", "load_contract_file", "parse_contract_text"]
+__all__ = ["Contract", "Offer", "Settings", "load_contract_file", "parse_contract_text"]
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 DEFAULT_CURRENCY = "EUR"
@@ -37,9 +37,24 @@ TOP_LEVEL_KEYS = (
     "roster",
     "roster_mode",
     "currency",
+    "offers",
     "contract",
 )
+OFFER_KEYS = ("price", "excess_price")
 COMMON_KEYS = ("name", "model", "capacity", "scope", "price", "excess_price", "timezone")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A model's price from the top-level ``[offers]`` table (issue 13): per licence a month.
+
+    ``price`` is per licence (unit) per month, ``excess_price`` per unit above the
+    licences bought; a missing one is 0. ``licaudit whatif`` prices a model with it,
+    whether or not a contract of that model exists.
+    """
+
+    price: Decimal = Decimal(0)
+    excess_price: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,8 @@ class Settings:
     roster_mode: RosterMode = "events"
     currency: str = DEFAULT_CURRENCY
     source: Path | None = None
+    # [offers]: model name -> its price per licence a month, compared by `licaudit whatif`.
+    offers: Mapping[str, Offer] = field(default_factory=dict)
 
     @property
     def named_files(self) -> frozenset[Path]:
@@ -105,7 +122,7 @@ def _capacity(value: object, place: str) -> int:
 
 
 def _money(key: str, value: object, place: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise ConfigError(
             f"`{key}` = {value!r} {place} is not an amount.", f"write e.g. {key} = 12.5"
         )
@@ -276,7 +293,8 @@ def _contract(
 def parse_contract_text(text: str, source: Path | None = None) -> Settings:
     """Validate a contract file's text; ``source`` names it in errors and anchors relative paths."""
     try:
-        document = tomllib.loads(text)
+        # TOML floats as exact decimals: `price = 1234567890123456.785` keeps its cents.
+        document = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(
             f"{source or 'The contract file'} is not valid TOML: {error}.",
@@ -353,7 +371,41 @@ def _top_level(document: Mapping[str, Any], source: Path | None) -> dict[str, An
         if not path.is_absolute() and source is not None:
             path = source.parent / path
         settings["roster"] = path
+    if "offers" in document:
+        settings["offers"] = _offers(document["offers"], source)
     return settings
+
+
+def _offers(value: object, source: Path | None) -> dict[str, Offer]:
+    """``[offers.MODEL]`` tables of ``price`` and ``excess_price``, by model name."""
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"`offers` = {value!r} in {source} is not a table of models.",
+            "write e.g. [offers.concurrent] then price = 900.0 and excess_price = 60.0.",
+        )
+    offers = {}
+    for name, table in value.items():
+        place = f"in [offers.{name}] in {source}"
+        if name.strip().lower() not in MODELS:
+            close = difflib.get_close_matches(name, list(MODELS), n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise ConfigError(
+                f"Unknown model `offers.{name}` in {source}.",
+                f"{hint}known models: {', '.join(MODELS)}.",
+            )
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"`offers.{name}` = {table!r} in {source} is not a table.",
+                f"write [offers.{name}] then price = 900.0 (per licence a month) and "
+                "excess_price = 60.0.",
+            )
+        for key in table:
+            if key not in OFFER_KEYS:
+                raise _unknown_key_error(key, OFFER_KEYS, place)
+        offers[name.strip().lower()] = Offer(
+            **{key: _money(key, amount, place) for key, amount in table.items()}
+        )
+    return offers
 
 
 def load_contract_file(path: Path) -> Settings:

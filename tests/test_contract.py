@@ -170,3 +170,16 @@ def test_durations_read_minutes_days_and_compound_forms() -> None:
     assert parse_duration("90") == timedelta(seconds=90)
     with pytest.raises(ValueError):
         parse_duration("ten minutes")
+
+
+def test_toml_prices_are_read_as_exact_decimals_not_floats() -> None:
+    contract = parse_contract_text(
+        MINIMAL + "price = 1234567890123456.785\nexcess_price = 0.1\n"
+    ).contracts[0]
+    assert contract.price == Decimal("1234567890123456.785")
+    assert contract.excess_price == Decimal("0.1")
+
+
+def test_a_duration_written_as_a_toml_float_is_seconds() -> None:
+    text = '[[contract]]\nmodel = "concurrent"\nwindow = 600.5\n'
+    assert parse_contract_text(text).contracts[0].options.window.total_seconds() == 600.5

@@ -34,19 +34,43 @@ def run_out(
 ) -> datetime | None:
     """When the usable balance runs out from ``now`` at ``burn_per_day``, or None (no burn).
 
-    ``packs``: (pack, tokens left at ``now``) in consumption order.
+    ``packs``: (pack, tokens left at ``now``) in consumption order. The burn draws, as
+    the ledger does, on the first pack in that order that is usable at each moment
+    (``purchased_at <= t < expires_at``, tokens left): a pack bought later that comes
+    first in that order takes over at its purchase, the packs held being drawn until
+    then. The balance runs out at the first moment no pack is usable.
     """
     if burn_per_day <= 0:
         return None
+    left = [float(max(tokens, 0)) for _, tokens in packs]
     moment = now
-    for pack, left in packs:
-        if left <= 0 or pack.expires_at <= moment:
-            continue
-        if pack.purchased_at > moment:
-            return moment  # a gap with nothing usable before this purchase
-        lasts = timedelta(days=left / burn_per_day)
-        moment = min(moment + lasts, pack.expires_at)
-    return moment
+    while True:
+        usable = next(
+            (
+                index
+                for index, (pack, _) in enumerate(packs)
+                if left[index] > 0 and pack.purchased_at <= moment < pack.expires_at
+            ),
+            None,
+        )
+        if usable is None:
+            return moment
+        pack = packs[usable][0]
+        empty_at = moment + timedelta(days=left[usable] / burn_per_day)
+        # A pack ahead of it in consumption order, bought later, takes over at its purchase.
+        takeovers = [
+            earlier.purchased_at
+            for index, (earlier, _) in enumerate(packs[:usable])
+            if left[index] > 0 and moment < earlier.purchased_at < earlier.expires_at
+        ]
+        stop = min([empty_at, pack.expires_at, *takeovers])
+        if stop == empty_at:
+            left[usable] = 0.0
+        else:
+            left[usable] -= burn_per_day * ((stop - moment) / DAY)
+            if stop == pack.expires_at:
+                left[usable] = 0.0  # what is left at expiry is lost
+        moment = stop
 
 
 def check_lines(
@@ -63,14 +87,19 @@ def check_lines(
         return []
     lines: list[str] = []
     charges = details["charges"]
-    denied = charges.filter(pl.col("status") == "denied").sort("window_start")
+    now = day_start(last_day + DAY, contract.timezone)
+    # Only denials in the reported range: a stretch running past the last day is charged
+    # (and may be denied) after it, which the report does not cover (SPEC 3.7).
+    reported = (pl.col("window_start") >= day_start(first_day, contract.timezone)) & (
+        pl.col("window_start") < now
+    )
+    denied = charges.filter((pl.col("status") == "denied") & reported).sort("window_start")
     if denied.height:
         first = denied.row(0, named=True)
         lines.append(
             f"{contract.name}: {denied.height} charge(s) denied, the first at "
             f"{first['window_start']:%Y-%m-%d %H:%M} UTC ({first['user']}, {first['product']})"
         )
-    now = day_start(last_day + DAY, contract.timezone)
     trailing_first = max(first_day, last_day - timedelta(days=TRAILING_DAYS - 1))
     days = (last_day - trailing_first).days + 1
     since = day_start(trailing_first, contract.timezone)
