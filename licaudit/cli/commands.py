@@ -20,6 +20,8 @@ from licaudit.cli.help import Command
 from licaudit.cli.options import (
     CapacityOpt,
     ContractOpt,
+    CsvDialect,
+    CsvDialectOpt,
     DateOrderOpt,
     DebugOpt,
     EncodingOpt,
@@ -60,7 +62,7 @@ from licaudit.report.document import (
     reconciliation_line,
     timezone_line,
 )
-from licaudit.report.files import check_destination, csv_bytes, emit, json_bytes
+from licaudit.report.files import check_destination, csv_bytes, csv_excel_bytes, emit, json_bytes
 from licaudit.report.terminal import render_inspection, render_report
 
 
@@ -96,6 +98,7 @@ def report(
     rejects: RejectsOpt = None,
     max_reject_ratio: RatioOpt = 0.01,
     fail_on_overage: FailOnOverageOpt = False,
+    csv_dialect: CsvDialectOpt = CsvDialect.rfc4180,
     debug: DebugOpt = False,
 ) -> None:
     """Read the logs, run every contract, and print the usage table with its details."""
@@ -135,7 +138,10 @@ def report(
                     f"{output_format.value} is a binary format: it needs `--output FILE`.",
                     f"add e.g. --output usage.{output_format.value}.",
                 )
-            payload = file_bytes(output_format.value, audit, table, chosen, inputs.roster)
+            if output_format is Format.csv and csv_dialect is CsvDialect.excel:
+                payload = csv_excel_bytes(audit.table(table, chosen))
+            else:
+                payload = file_bytes(output_format.value, audit, table, chosen, inputs.roster)
             emit(payload, output, sys.stdout.buffer)
         check_reject_ratio(inputs.ingested, max_reject_ratio)
         if fail_on_overage and not audit.overage(chosen).is_empty():

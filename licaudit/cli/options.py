@@ -35,6 +35,11 @@ class RosterMode(StrEnum):
     snapshot = "snapshot"
 
 
+class CsvDialect(StrEnum):
+    rfc4180 = "rfc4180"
+    excel = "excel"
+
+
 class DateOrderOption(StrEnum):
     dmy = "dmy"
     mdy = "mdy"
@@ -184,4 +189,14 @@ OutputOpt = Annotated[
 ]
 FailOnOverageOpt = Annotated[
     bool, typer.Option("--fail-on-overage", help="Exit 1 when a period is over capacity.")
+]
+CsvDialectOpt = Annotated[
+    CsvDialect,
+    typer.Option(
+        "--csv-dialect",
+        case_sensitive=False,
+        metavar="rfc4180|excel",
+        help="CSV as RFC 4180 UTF-8 (default), or for European Excel: UTF-8 with BOM, `;` "
+        "between fields, decimal comma.",
+    ),
 ]

@@ -7,11 +7,13 @@ JSON, XLSX and HTML.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
-from licaudit.audit import AuditResult, Period
+from licaudit.audit import COST_DTYPE, USAGE_SCHEMA, AuditResult, Period
 from licaudit.ingest.events import Ingested
 from licaudit.ingest.roster import Roster
 from licaudit.report.files import csv_bytes, json_bytes, json_rows, parquet_bytes
@@ -85,21 +87,95 @@ def _json(audit: AuditResult, table: str, period: Period, roster: Roster | None)
     return json_bytes(_counts(audit, roster) | {"tables": rows})
 
 
+def localized(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Instants as the contract's wall-clock time, without offset (what Excel can hold)."""
+    return frame.with_columns(
+        pl.col(name).dt.convert_time_zone(timezone).dt.replace_time_zone(None)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
+
+
+def local_tables(audit: AuditResult, period: Period) -> dict[str, pl.DataFrame]:
+    """Every table as ``_tables``, its instants in each row's contract timezone, naive."""
+    tables = {"usage": audit.usage(period)}
+    for name in audit.table_names()[1:]:
+        frames = [
+            localized(result.details[name], result.contract.timezone)
+            for result in audit.results
+            if name in result.details
+        ]
+        tables[name] = pl.concat(frames, how="diagonal_relaxed")
+    return tables
+
+
+def month_summary(audit: AuditResult) -> pl.DataFrame:
+    """Per contract and month: units, capacity, excess, the prices, cost; partial months marked."""
+    frames = []
+    for result in audit.results:
+        contract = result.contract
+        # SPEC 3, Money: a missing price or excess price counts as 0 once either is given.
+        zero = Decimal(0) if contract.priced else None
+        frames.append(
+            result.month_rows.with_columns(
+                month_days=pl.col("period")
+                .str.to_date("%Y-%m")
+                .dt.month_end()
+                .dt.day()
+                .cast(pl.Int64),
+                price=pl.lit(contract.price or zero, COST_DTYPE),
+                excess_price=pl.lit(contract.excess_price or zero, COST_DTYPE),
+            )
+        )
+    months = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema=USAGE_SCHEMA).with_columns(
+            month_days=pl.lit(None, pl.Int64),
+            price=pl.lit(None, COST_DTYPE),
+            excess_price=pl.lit(None, COST_DTYPE),
+        )
+    )
+    partial = pl.col("days") < pl.col("month_days")
+    return months.select(
+        "contract",
+        "model",
+        "scope",
+        month="period",
+        days_in_range="days",
+        month_days="month_days",
+        partial=pl.when(partial).then(pl.format("partial: {} of {} days", "days", "month_days")),
+        units="units",
+        capacity="capacity",
+        excess="excess",
+        price="price",
+        excess_price="excess_price",
+        cost="cost",
+        currency="currency",
+    )
+
+
 def _xlsx(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
     counts = _counts(audit, roster)
     by_reason = counts.pop("rejects_by_reason")
     counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
-    return xlsx_bytes(_tables(audit, period), counts)
+    return xlsx_bytes(month_summary(audit), local_tables(audit, period), counts, audit.currency)
 
 
 def _html(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
-    lines = [
-        reconciliation_line(audit.ingested),
-        timezone_line(audit.input_timezone),
-        *audit.ingested.warnings,
-        *audit.warnings,
-    ]
-    return html_bytes("licaudit report", lines, _tables(audit, period))
+    # One page whatever --period: the month summary and the daily usage are both in it.
+    lines = [reconciliation_line(audit.ingested)]
+    files = [str(report.path) for report in audit.ingested.files]
+    if roster is not None:
+        files.append(f"{roster.path} (roster)")
+    return html_bytes(
+        audit,
+        month_summary(audit),
+        lines,
+        [*audit.ingested.warnings, *audit.warnings],
+        files,
+        datetime.now().astimezone(),
+    )
 
 
 Writer = Callable[[AuditResult, str, Period, "Roster | None"], bytes]

@@ -11,6 +11,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -374,19 +375,21 @@ def test_report_xlsx_has_a_summary_and_one_sheet_per_table(tmp_path: Path) -> No
     assert usage[0][:9] == [
         "contract", "model", "scope", "period", "days", "units", "capacity", "excess", "cost",
     ]  # fmt: skip
-    assert usage[1][3:9] == ["2025-10", 2, 4, 3, 1, 110]
+    # The month is an Excel date (its first day, shown yyyy-mm), cost a number.
+    assert usage[1][3:9] == [datetime(2025, 10, 1), 2, 4, 3, 1, 110]
     summary = {row[0].value: row[1].value for row in workbook["summary"].iter_rows()}
     assert (summary["rows_read"], summary["rows_used"], summary["rows_rejected"]) == (9, 9, 0)
 
 
-def test_xlsx_text_cells_are_text_with_the_formula_prefix(tmp_path: Path) -> None:
+def test_xlsx_text_cells_are_text_with_excels_quote_prefix(tmp_path: Path) -> None:
     text = HEADER + "2025-10-01T08:00:00+02:00,=HYPERLINK(x),web,ne\n"
     folder = logs(tmp_path, text, CONTRACT.replace("capacity = 3", "capacity = 0"))
     target = tmp_path / "usage.xlsx"
     code, _, _ = invoke("report", folder, "--format", "xlsx", "--output", target)
     assert code == 0
     cell = openpyxl.load_workbook(target)["refused"]["C2"]
-    assert (cell.value, cell.data_type) == ("'=hyperlink(x)", "s")
+    # Excel's own quote prefix: shown as typed, without an apostrophe, never run.
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=hyperlink(x)", "s", True)
 
 
 def test_report_html_is_one_page_with_every_table_escaped(tmp_path: Path) -> None:
@@ -395,7 +398,7 @@ def test_report_html_is_one_page_with_every_table_escaped(tmp_path: Path) -> Non
     code, out, _ = invoke("report", folder, "--format", "html")
     assert code == 0
     assert out.startswith("<!DOCTYPE html>")
-    assert "<h2>usage (1 rows)</h2>" in out and "<h2>refused (1 rows)</h2>" in out
+    assert "<h2>ne</h2>" in out and "Refused (1 rows)" in out and "Daily usage (1 rows)" in out
     assert "&lt;b&gt;eve&lt;/b&gt;" in out and "<b>eve</b>" not in out
     assert "rows read 1 = used 1 + rejected 0" in out
 
@@ -423,3 +426,12 @@ def test_terminal_summary_spells_out_the_cost_of_a_month_billed_past_its_price(
     assert code == 0
     assert "* 2025-10: partial month, 2 of 31 days" in out
     assert "* 2025-10: 100.00 + 1 × 10.00 = 110.00 EUR" in out
+
+
+def test_csv_dialect_excel_writes_a_bom_semicolons_and_decimal_commas(tmp_path: Path) -> None:
+    code, out, _ = invoke(
+        "report", logs(tmp_path), "-f", "csv", "--period", "month", "--csv-dialect", "excel"
+    )
+    assert code == 0
+    assert out.startswith("\ufeffcontract;model;scope;period;days;units")
+    assert ";110,00;EUR" in out

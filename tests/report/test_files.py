@@ -12,7 +12,14 @@ import polars as pl
 import pytest
 
 from licaudit.errors import ConfigError
-from licaudit.report.files import csv_bytes, guard_formulas, json_rows, parquet_bytes, write_atomic
+from licaudit.report.files import (
+    csv_bytes,
+    csv_excel_bytes,
+    guard_formulas,
+    json_rows,
+    parquet_bytes,
+    write_atomic,
+)
 
 
 @pytest.mark.parametrize("cell", ["=SUM(A1)", "+33 1 23", "-1", "@cmd", "\tx", "\rx"])
@@ -102,3 +109,30 @@ def test_atomic_write_gives_the_file_ordinary_permissions(tmp_path: Path) -> Non
     finally:
         os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_excel_dialect_is_utf8_with_bom_semicolons_crlf_and_decimal_commas() -> None:
+    frame = pl.DataFrame(
+        {
+            "user": ["élodie", "=cmd", "a;b"],
+            "cost": pl.Series([Decimal("1920.5"), None, Decimal("0.13")], dtype=pl.Decimal(38, 2)),
+            "minutes_over": [1.5, 0.0, None],
+            "units": [31, 7, 0],
+            "day": [date(2025, 10, 1)] * 3,
+        }
+    )
+    raw = csv_excel_bytes(frame)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw[3:].decode("utf-8").split("\r\n") == [
+        "user;cost;minutes_over;units;day",
+        "élodie;1920,50;1,5;31;2025-10-01",
+        "'=cmd;;0,0;7;2025-10-01",
+        '"a;b";0,13;;0;2025-10-01',
+        "",
+    ]
+
+
+def test_excel_dialect_reads_back_to_the_same_table_as_the_default_csv() -> None:
+    frame = pl.DataFrame({"user": ["a", "b"], "units": [1, 2], "rate": [0.25, 3.0]})
+    excel = pl.read_csv(io.BytesIO(csv_excel_bytes(frame)), separator=";", decimal_comma=True)
+    assert excel.equals(pl.read_csv(io.BytesIO(csv_bytes(frame))))
