@@ -4,8 +4,8 @@ The README runs ``licaudit report sample_logs/`` on what this script writes, so 
 is deterministic (one seeded ``random.Random``, no set iteration, ``\\n`` line endings)
 and small enough to commit. Run it from the project root::
 
-    /work/venv/bin/python bench/make_sample.py            # writes sample_logs/
-    /work/venv/bin/python bench/make_sample.py --out /tmp/sample --seed 7
+    .venv/bin/python bench/make_sample.py            # writes sample_logs/
+    .venv/bin/python bench/make_sample.py --out /tmp/sample --seed 7
 
 What the month holds, and why:
 
