@@ -521,6 +521,13 @@ def flex_sessions(rng: random.Random) -> list[tuple[str, str, datetime, datetime
             "WS-BIM-06",
         )
     )
+    # Chloé's Vault plug-in opens with AutoCAD, 20 s after it, on 4 of her AutoCAD days:
+    # configured to open at start-up, which the Flex FAQ advises against.
+    chloe = "chloe.dubois@acme.fr"
+    vault_days = (date(2025, 10, 6), date(2025, 10, 8), date(2025, 10, 14), date(2025, 10, 29))
+    for user, product, start, end, device in list(sessions):
+        if user == chloe and product == "autocad" and start.date() in vault_days:
+            sessions.append((chloe, "vault", start + timedelta(seconds=20), end, device))
     sessions.sort(key=lambda row: (row[2], row[0], row[1]))
     return sessions
 
@@ -579,7 +586,7 @@ def write_licences(folder: Path) -> int:
         writer.writerow(("ts", "user", "status", "product"))
         writer.writerows(roster)
     (folder / "flex_rates.csv").write_text(
-        "product,tokens_per_day\nautocad,7\nrevit,10\ncivil3d,9\n", encoding="utf-8"
+        "product,tokens_per_day\nautocad,7\nrevit,10\ncivil3d,9\nvault,3\n", encoding="utf-8"
     )
     # The 2024 pack expires on 21 October with tokens left; the April pack runs dry near
     # the end of the month, so a few charges are denied until the pack bought on the 28th.
@@ -597,6 +604,8 @@ CONTRACT = f"""\
 # Contract file for the sample month: `licaudit report sample_logs/` reads it.
 timezone = "Europe/Paris"
 currency = "EUR"
+# Account states for the roster models (accounts, nominal): status changes, one per row.
+roster = "licences/roster.csv"
 
 # NetExplorer 2K21: daily active users, with the default overflow = "per-method"
 # (max_methods = 5, max_sync_methods = 2, sync_methods = ["sync", "netsync"]).
@@ -609,8 +618,78 @@ capacity = {CAPACITY}
 price = {PRICE}
 excess_price = {EXCESS_PRICE}
 
-# Later models add their contracts here: rau on lms, flex with licences/flex_rates.csv and
-# licences/flex_packs.csv, accounts and nominal on the roster in licences/roster.csv.
+# NetExplorer 2K17: (user, access method) slots busy 10 minutes after each event; the
+# units of a day are its busiest instant.
+[[contract]]
+name = "netexplorer-2k17"
+model = "concurrent"
+scope = "netexplorer"
+capacity = 12
+# window = "10m", window_mode = "sliding"
+
+# NetExplorer Share Enterprise: a floating licence per user, freed after 30 idle days.
+[[contract]]
+name = "share-enterprise"
+model = "floating"
+scope = "netexplorer"
+capacity = 25
+# inactivity = "30d"
+
+# NetExplorer 2K22 / Workspace: accounts marked active in the roster.
+[[contract]]
+name = "workspace-2k22"
+model = "accounts"
+scope = "netexplorer"
+capacity = 25
+
+# Netex Cloud nominal licences: the month is billed on its peak day of active accounts.
+[[contract]]
+name = "lms-nominal"
+model = "nominal"
+scope = "lms"
+capacity = 10
+price = 400.00
+excess_price = 45.00
+
+# Netex Cloud real active users: distinct users of the month.
+[[contract]]
+name = "lms-rau"
+model = "rau"
+scope = "lms"
+capacity = 6
+price = 300.00
+excess_price = 50.00
+
+# Autodesk Flex: tokens per named user, product and 24-hour window, drawn on the packs.
+[[contract]]
+name = "autodesk-flex"
+model = "flex"
+scope = ["autocad", "revit", "vault"]     # leaves the NetExplorer and LMS events out
+rates = "licences/flex_rates.csv"         # product,tokens_per_day
+packs = "licences/flex_packs.csv"         # pack_id,purchased_at,tokens[,price][,expires_at]
+plugins = ["vault:autocad"]               # plug-in:host, for the start-up finding
+token_price = 3.00                        # per token, and a named-user subscription per
+named_user_price = 2450.00                # user and year: who would cost less on one
+# window = "24h", idle_timeout = "15m", grace = "5m", alert_days = 30
+"""
+
+
+# Autodesk's token usage export for 1-3 October, as its Title Case report writes it: it
+# agrees with the logs but on 2 October, where hugo.durand's 1 min 41 s Revit session (free:
+# under the 5-minute grace) is billed 10 tokens more. `licaudit reconcile` finds it.
+VENDOR_EXPORT = """\
+Day used,Email,Product,Tokens used
+2025-10-01,b.nguyen@archi-partenaires.fr,Revit,10
+2025-10-01,hugo.durand@acme.fr,AutoCAD,7
+2025-10-01,hugo.durand@acme.fr,Revit,10
+2025-10-01,manon.lefebvre@acme.fr,Revit,10
+2025-10-01,rose.roux@acme.fr,AutoCAD,7
+2025-10-02,hugo.durand@acme.fr,Revit,20
+2025-10-02,manon.lefebvre@acme.fr,Revit,10
+2025-10-02,pierre.david@acme.fr,AutoCAD,7
+2025-10-02,rose.roux@acme.fr,AutoCAD,7
+2025-10-02,rose.roux@acme.fr,Revit,10
+2025-10-03,hugo.durand@acme.fr,AutoCAD,7
 """
 
 
@@ -633,6 +712,9 @@ def main() -> None:
         "autodesk_usage_2025-10.csv": write_autodesk_csv(rng, out / "autodesk_usage_2025-10.csv"),
         "licences/roster.csv": write_licences(out / "licences"),
     }
+    (out / "licences" / "autodesk_vendor_export_2025-10.csv").write_text(
+        VENDOR_EXPORT, encoding="utf-8"
+    )
     (out / "licaudit.toml").write_text(CONTRACT, encoding="utf-8")
     for name, rows in counts.items():
         print(f"{rows:6d} rows  {out / name}")
