@@ -607,6 +607,12 @@ currency = "EUR"
 # Account states for the roster models (accounts, nominal): status changes, one per row.
 roster = "licences/roster.csv"
 
+# Offers `licaudit whatif` compares with the contracts below: per model, a price per
+# licence a month and a price per licence above those bought (NetExplorer 2K17 here).
+[offers.concurrent]
+price = 90.00
+excess_price = 140.00
+
 # NetExplorer 2K21: daily active users, with the default overflow = "per-method"
 # (max_methods = 5, max_sync_methods = 2, sync_methods = ["sync", "netsync"]).
 # The scope keeps the LMS and Autodesk events of this folder out of the NetExplorer count.

@@ -379,6 +379,21 @@ def _run(
     )
 
 
+def run_prepared(
+    prepared: Prepared,
+    contract: Contract,
+    currency: str,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> ContractResult:
+    """``run_contract`` on events already ``prepare``d: one model at many capacities, say.
+
+    The encoding and each timezone's calendar are kept in ``prepared``, so the second
+    and later calls only run the model (``licaudit whatif`` calls it per candidate).
+    """
+    return _run(prepared, contract, currency, date_from, date_to)
+
+
 def run_contract(
     events: pl.DataFrame,
     contract: Contract,

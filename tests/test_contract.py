@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from licaudit.contract import (
+    Offer,
     command_line_contract,
     load_contract_file,
     parse_contract_text,
@@ -146,6 +147,38 @@ def test_bad_option_value_is_an_error_naming_the_key() -> None:
 def test_negative_price_is_an_error() -> None:
     error = config_error(MINIMAL + "price = -5\n")
     assert "price" in error.message
+
+
+def test_offers_give_a_price_per_licence_and_an_excess_price_per_model() -> None:
+    settings = parse_contract_text(
+        MINIMAL + "[offers.concurrent]\nprice = 900.0\nexcess_price = 60.5\n"
+        "[offers.rau]\nexcess_price = 12\n"
+    )
+    assert settings.offers == {
+        "concurrent": Offer(Decimal("900.0"), Decimal("60.5")),
+        "rau": Offer(Decimal(0), Decimal("12")),
+    }
+    assert settings.contracts[0].model == "daily-active"
+    assert parse_contract_text(MINIMAL).offers == {}
+
+
+def test_an_offer_for_an_unknown_model_is_an_error_with_a_did_you_mean_hint() -> None:
+    error = config_error(MINIMAL + "[offers.concurent]\nprice = 9\n")
+    assert "offers.concurent" in error.message and "licaudit.toml" in error.message
+    assert error.hint is not None and error.hint.startswith("did you mean `concurrent`?")
+
+
+def test_an_offer_key_other_than_price_or_excess_price_is_an_error() -> None:
+    error = config_error(MINIMAL + "[offers.concurrent]\nprise = 9\n")
+    assert "prise" in error.message and "[offers.concurrent]" in error.message
+    assert error.hint == "did you mean `price`?"
+
+
+def test_an_offer_price_must_be_an_amount_of_zero_or_more() -> None:
+    assert "price" in config_error(MINIMAL + "[offers.rau]\nprice = -1\n").message
+    assert "excess_price" in config_error(MINIMAL + '[offers.rau]\nexcess_price = "x"\n').message
+    assert "not a table" in config_error("offers = 3\n" + MINIMAL).message
+    assert "not a table" in config_error("offers = { rau = 3 }\n" + MINIMAL).message
 
 
 def test_missing_contract_file_is_a_configuration_error(tmp_path: Path) -> None:

@@ -1,0 +1,199 @@
+"""``licaudit whatif``: every model that applies, at every candidate capacity (issue 13)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from licaudit.advisor import Advice, advise, parse_capacities
+from licaudit.cli.app import app, build_request, errors_to_exit_codes, read, resolve_format
+from licaudit.cli.console import stderr, stdout
+from licaudit.cli.help import Command
+from licaudit.cli.options import (
+    ContractOpt,
+    DateOrderOpt,
+    DebugOpt,
+    EncodingOpt,
+    Format,
+    FromOpt,
+    InputTzOpt,
+    MapOpt,
+    OutputOpt,
+    Paths,
+    RatioOpt,
+    RecursiveOpt,
+    RosterModeOpt,
+    RosterOpt,
+    SheetOpt,
+    ToOpt,
+)
+from licaudit.errors import ConfigError
+from licaudit.ingest.events import Ingested
+from licaudit.pipeline import check_reject_ratio, check_usable, report_range
+from licaudit.report.document import reconciliation_line, timezone_line
+from licaudit.report.files import (
+    check_destination,
+    csv_bytes,
+    emit,
+    json_bytes,
+    json_rows,
+    parquet_bytes,
+)
+from licaudit.report.terminal import frame_table
+
+FORMATS = (Format.table, Format.csv, Format.json, Format.parquet)
+
+
+class WhatifTable(StrEnum):
+    whatif = "whatif"
+    candidates = "candidates"
+
+
+CapacitiesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--capacities",
+        metavar="START:STOP[:STEP]",
+        help="Candidate capacities, STOP included (10:200:5), or a list (10,20,40). "
+        "Default: 0 to the peak month, by 1 up to 100 capacities.",
+    ),
+]
+WhatifFormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        metavar="FORMAT",
+        help="table, csv, json or parquet (default: from --output's extension, else table).",
+    ),
+]
+WhatifTableOpt = Annotated[
+    WhatifTable,
+    typer.Option(
+        "--table",
+        "-t",
+        case_sensitive=False,
+        metavar="NAME",
+        help="Table for csv/parquet: whatif (default) or candidates.",
+    ),
+]
+
+COST_NOTE = (
+    "cost: Σ months (capacity × price_per_licence + excess × excess_price), each month in "
+    "cents; a contract's price_per_licence is its price / its capacity; optimum: the "
+    "candidate of least cost (the smallest of equal ones)."
+)
+
+
+def _counts(ingested: Ingested, input_timezone: str) -> dict[str, object]:
+    return {
+        "rows_read": ingested.rows_read,
+        "rows_used": ingested.rows_used,
+        "rows_rejected": ingested.rows_rejected,
+        "rejects_by_reason": ingested.rejects_by_reason,
+        "input_timezone": input_timezone,
+    }
+
+
+def _render(advice: Advice, every_candidate: bool) -> None:
+    console = stdout()
+    sizes = frame_table(console, advice.whatif.drop("currency"), "What if")
+    sizes.caption, sizes.caption_justify = COST_NOTE, "left"
+    console.print(sizes)
+    shown = advice.candidates if every_candidate else advice.notable_candidates()
+    table = frame_table(console, shown.drop("currency"), "Candidates")
+    if not every_candidate:
+        table.caption_justify = "left"
+        table.caption = (
+            "at 0, the capacity, p95, p99, the peak and the optimum; every capacity with "
+            "--format csv --table candidates"
+        )
+    console.print(table)
+
+
+@app.command(
+    cls=Command,
+    short_help="Every model at every capacity: percentiles, overage, refusals, least cost.",
+    epilog="Examples:\n\n"
+    "  licaudit whatif sample_logs\n\n"
+    "  licaudit whatif logs/ --contract offers.toml --capacities 10:200:5\n\n"
+    "  licaudit whatif logs/ --roster accounts.csv --format csv --table candidates\n\n"
+    "Prices per licence a month for models you have no contract of, in the contract file:\n\n"
+    "\b\n"
+    "  [offers.concurrent]\n"
+    "  price = 90.0          # per licence a month\n"
+    "  excess_price = 140.0  # per licence above those bought",
+)
+def whatif(
+    paths: Paths,
+    contract: ContractOpt = None,
+    roster: RosterOpt = None,
+    roster_mode: RosterModeOpt = None,
+    capacities: CapacitiesOpt = None,
+    input_tz: InputTzOpt = None,
+    date_order: DateOrderOpt = None,
+    column_map: MapOpt = None,
+    encoding: EncodingOpt = None,
+    sheet: SheetOpt = None,
+    recursive: RecursiveOpt = False,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    output_format: WhatifFormatOpt = None,
+    table: WhatifTableOpt = WhatifTable.whatif,
+    output: OutputOpt = None,
+    max_reject_ratio: RatioOpt = 0.01,
+    debug: DebugOpt = False,
+) -> None:
+    """Run the logs under every model that applies: the capacity at the peak, p95 and p99,
+    the days, months and users over each candidate capacity, and the one of least cost."""
+    with errors_to_exit_codes(debug):
+        candidates = parse_capacities(capacities) if capacities is not None else None
+        output_format = resolve_format(output_format, output)
+        if output_format not in FORMATS:
+            raise ConfigError(
+                f"`--format` {output_format.value}: `licaudit whatif` writes table, csv, json "
+                "or parquet.",
+                "write --format csv --table whatif (or candidates), or --format json.",
+            )
+        if output_format is Format.table and output is not None:
+            raise ConfigError(
+                "`--output` needs a file format.", "add --format csv, json or parquet."
+            )
+        check_destination(output, "--output")
+        request = build_request(
+            paths, column_map, contract=contract, input_tz=input_tz, date_order=date_order,
+            encoding=encoding, sheet=sheet, recursive=recursive, roster=roster,
+            roster_mode=roster_mode, date_from=date_from, date_to=date_to,
+            max_reject_ratio=max_reject_ratio,
+        )  # fmt: skip
+        report_range(request)  # a bad --from/--to stops before any file is read
+        inputs = read(request, need_contract=False)
+        check_usable(inputs.ingested, reconciliation_line(inputs.ingested))
+        advice = advise(inputs, request, candidates)
+        err = stderr()
+        err.print(reconciliation_line(inputs.ingested), markup=False)
+        err.print(timezone_line(inputs.input_timezone), markup=False)
+        for warning in [*inputs.ingested.warnings, *advice.warnings]:
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
+        if output_format is Format.table:
+            _render(advice, every_candidate=candidates is not None)
+        elif output_format is Format.json:
+            tables = {name: json_rows(frame) for name, frame in advice.tables().items()}
+            document = _counts(inputs.ingested, inputs.input_timezone) | {"tables": tables}
+            emit(json_bytes(document), output, sys.stdout.buffer)
+        else:
+            frame = advice.tables()[table.value]
+            if output_format is Format.parquet:
+                if output is None and sys.stdout.isatty():
+                    raise ConfigError(
+                        "parquet is a binary format: it needs `--output FILE`.",
+                        "add e.g. --output whatif.parquet.",
+                    )
+                emit(parquet_bytes(frame), output, sys.stdout.buffer)
+            else:
+                emit(csv_bytes(frame), output, sys.stdout.buffer)
+        check_reject_ratio(inputs.ingested, max_reject_ratio)
