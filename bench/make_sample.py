@@ -29,6 +29,8 @@ What the month holds, and why:
 * ``licences/roster.csv``, ``licences/flex_rates.csv``, ``licences/flex_packs.csv`` --
   inputs of the roster and flex models, kept in a subfolder because every supported
   file at the top of ``sample_logs/`` is read as events.
+* ``licences/groups.csv`` -- each employee's department, for the chargeback; the new
+  hire, the intern and the Autodesk partner are not in it (they go to ``unassigned``).
 * ``licaudit.toml`` -- the daily-active contract for the folder.
 """
 
@@ -578,6 +580,22 @@ def roster_rows() -> list[tuple[str, str, str, str]]:
     return rows
 
 
+# The HR export of departments (user,group) for the chargeback: written as HR writes it
+# (one address capitalised); the new hire and the intern are not in it yet.
+GROUPS = {
+    "Sales": ("alice.martin@acme.fr", "bruno.bernard@acme.fr", "emma.robert@acme.fr",
+              "ines.leroy@acme.fr", "oceane.garcia@acme.fr", "ugo.morel@acme.fr",
+              "yasmine.mercier@acme.fr"),
+    "Design": ("chloe.dubois@acme.fr", "Hugo.Durand@acme.fr", "manon.lefebvre@acme.fr",
+               "pierre.david@acme.fr", "rose.roux@acme.fr"),
+    "IT": ("julien.moreau@acme.fr", "karine.simon@acme.fr", "louis.laurent@acme.fr",
+           "nicolas.michel@acme.fr", "quentin.bertrand@acme.fr"),
+    "Finance": ("david.thomas@acme.fr", "francois.richard@acme.fr", "gabrielle.petit@acme.fr",
+                "samuel.vincent@acme.fr", "tiphaine.fournier@acme.fr", "valerie.girard@acme.fr",
+                "william.andre@acme.fr", "xavier.lefevre@acme.fr"),
+}  # fmt: skip
+
+
 def write_licences(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     roster = roster_rows()
@@ -585,6 +603,10 @@ def write_licences(folder: Path) -> int:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("ts", "user", "status", "product"))
         writer.writerows(roster)
+    with (folder / "groups.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("user", "group"))
+        writer.writerows((user, group) for group, users in GROUPS.items() for user in users)
     (folder / "flex_rates.csv").write_text(
         "product,tokens_per_day\nautocad,7\nrevit,10\ncivil3d,9\nvault,3\n", encoding="utf-8"
     )
@@ -606,6 +628,9 @@ timezone = "Europe/Paris"
 currency = "EUR"
 # Account states for the roster models (accounts, nominal): status changes, one per row.
 roster = "licences/roster.csv"
+# Each user's department (user,group): `report` splits units and costs per department
+# in the chargeback table.
+groups = "licences/groups.csv"
 
 # Offers `licaudit whatif` compares with the contracts below: per model, a price per
 # licence a month and a price per licence above those bought (NetExplorer 2K17 here).

@@ -54,6 +54,8 @@ class ContractResult:
     details: dict[str, pl.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     events_in_scope: int = 0
+    # The details marked ``contributions`` (who holds the units), not reported by default.
+    contributions: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def rows(self, period: Period) -> pl.DataFrame:
         return self.day_rows if period == "day" else self.month_rows
@@ -68,6 +70,9 @@ class AuditResult:
     currency: str
     # The timezone naive timestamps were read in (SPEC 1.2: every report says it).
     input_timezone: str = "UTC"
+    # Tables made from every contract's results after the run (the chargeback, issue 13),
+    # by name and period, listed after the models' detail tables: see ``add_table``.
+    added: dict[str, dict[Period, pl.DataFrame]] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[str]:
@@ -82,11 +87,17 @@ class AuditResult:
         names = ["usage"]
         for result in self.results:
             names.extend(name for name in result.details if name not in names)
-        return names
+        return names + [name for name in self.added if name not in names]
+
+    def add_table(self, name: str, rows: pl.DataFrame | dict[Period, pl.DataFrame]) -> None:
+        """Attach a table computed from the results: one frame, or one per period."""
+        self.added[name] = rows if isinstance(rows, dict) else {"day": rows, "month": rows}
 
     def table(self, name: str, period: Period) -> pl.DataFrame:
         if name == "usage":
             return self.usage(period)
+        if name in self.added:
+            return self.added[name][period]
         frames = [r.details[name] for r in self.results if name in r.details]
         return pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame()
 
@@ -199,6 +210,8 @@ class Evaluation:
     day_usage: pl.DataFrame
     details: dict[str, pl.DataFrame]
     events_in_scope: int = 0
+    # The names of the details marked ``contributions`` (in ``details`` too).
+    contributions: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -232,6 +245,9 @@ def prepare(
     """
     if roster is not None and roster_mode == "snapshot":
         roster = apply_snapshots(roster)
+    if roster is not None:
+        # Anonymous roster rows (null user) marked their snapshot; they are no account.
+        roster = roster.filter(pl.col("user").is_not_null())
     span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
     return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
 
@@ -328,7 +344,9 @@ def _evaluate(
         if model_input.roster is not None
         else model_input.events.select(pl.len()).collect().item()
     )
-    return Evaluation(_day_usage(result, contract, model, model_input), details, in_scope)
+    contributions = frozenset(name for name, d in result.details.items() if d.contributions)
+    day_usage = _day_usage(result, contract, model, model_input)
+    return Evaluation(day_usage, details, in_scope, contributions)
 
 
 def evaluate(
@@ -355,7 +373,8 @@ def _run(
 ) -> ContractResult:
     model = MODELS[contract.model]
     evaluation = _evaluate(prepared, contract, date_from, date_to)
-    days = evaluation.day_usage.filter(_in_range(pl.col("day"), date_from, date_to))
+    all_days = evaluation.day_usage
+    days = all_days.filter(_in_range(pl.col("day"), date_from, date_to))
     day_rows = days.select(
         "scope",
         period=pl.col("day").dt.strftime("%Y-%m-%d"),
@@ -363,19 +382,32 @@ def _run(
         units="units",
     )
     rollup = pl.col("units").max() if model.month_rollup == "max" else pl.col("units").sum()
+    # A month row is the whole month within the report range: `--from/--to` choose which
+    # periods are reported (months with a day of the range in them), not what a month holds;
+    # `days` is how many of the month's days the report range covers (SPEC 3).
     month_rows = (
-        days.group_by("scope", period=pl.col("day").dt.strftime("%Y-%m"), maintain_order=True)
-        # days: how many of the month's days the report range covers (SPEC 3).
-        .agg(days=pl.len().cast(pl.Int64), units=rollup.cast(pl.Int64))
+        all_days.group_by("scope", month=pl.col("day").dt.truncate("1mo"), maintain_order=True)
+        .agg(
+            days=pl.len().cast(pl.Int64),
+            units=rollup.cast(pl.Int64),
+            reported=_in_range(pl.col("day"), date_from, date_to).any(),
+        )
+        .filter(pl.col("reported"))
+        .select("scope", period=pl.col("month").dt.strftime("%Y-%m"), days="days", units="units")
         .sort("scope", "period")
     )
     return ContractResult(
         contract=contract,
         day_rows=_finish(day_rows, contract, currency, monthly=False),
         month_rows=_finish(month_rows, contract, currency, monthly=True),
-        details=evaluation.details,
+        details={
+            name: frame
+            for name, frame in evaluation.details.items()
+            if name not in evaluation.contributions
+        },
         warnings=scope_warnings(contract, prepared.encoded.names),
         events_in_scope=evaluation.events_in_scope,
+        contributions={name: evaluation.details[name] for name in evaluation.contributions},
     )
 
 

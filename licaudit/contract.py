@@ -36,6 +36,7 @@ TOP_LEVEL_KEYS = (
     "case_sensitive_users",
     "roster",
     "roster_mode",
+    "groups",
     "currency",
     "offers",
     "contract",
@@ -69,6 +70,8 @@ class Settings:
     case_sensitive_users: bool = False
     roster: Path | None = None
     roster_mode: RosterMode = "events"
+    # The chargeback's groups file (user,group), like --groups on `report` (issue 13).
+    groups: Path | None = None
     currency: str = DEFAULT_CURRENCY
     source: Path | None = None
     # [offers]: model name -> its price per licence a month, compared by `licaudit whatif`.
@@ -76,10 +79,9 @@ class Settings:
 
     @property
     def named_files(self) -> frozenset[Path]:
-        """The files this contract file names (roster, rates, packs): never events (SPEC 1.3)."""
+        """The files this contract file names (roster, groups, rates, packs): never events."""
         files = {file for contract in self.contracts for file in contract.files}
-        if self.roster is not None:
-            files.add(self.roster)
+        files.update(path for path in (self.roster, self.groups) if path is not None)
         return frozenset(files)
 
 
@@ -363,14 +365,15 @@ def _top_level(document: Mapping[str, Any], source: Path | None) -> dict[str, An
                 'one moment, "events" (the default) when it lists changes of status.',
             )
         settings["roster_mode"] = mode.strip().lower()
-    if "roster" in document:
-        roster = document["roster"]
-        if not isinstance(roster, str) or not roster.strip():
-            raise ConfigError(f"`roster` = {roster!r} in {source} is not a file name.")
-        path = Path(roster.strip())
-        if not path.is_absolute() and source is not None:
-            path = source.parent / path
-        settings["roster"] = path
+    for key in ("roster", "groups"):
+        if key in document:
+            name = document[key]
+            if not isinstance(name, str) or not name.strip():
+                raise ConfigError(f"`{key}` = {name!r} in {source} is not a file name.")
+            path = Path(name.strip())
+            if not path.is_absolute() and source is not None:
+                path = source.parent / path
+            settings[key] = path
     if "offers" in document:
         settings["offers"] = _offers(document["offers"], source)
     return settings

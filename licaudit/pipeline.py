@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from licaudit.audit import AuditResult, Period, run_audit
+from licaudit.chargeback import chargeback
 from licaudit.contract import (
     CONTRACT_FILE_NAME,
     Settings,
@@ -25,6 +26,7 @@ from licaudit.contract import (
 )
 from licaudit.errors import ConfigError, DataError
 from licaudit.ingest.events import Ingested, IngestOptions, OnProgress, ingest
+from licaudit.ingest.groups import read_groups
 from licaudit.ingest.roster import Roster, RosterMode, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
@@ -49,6 +51,8 @@ class Request:
     recursive: bool = False
     roster: Path | None = None
     roster_mode: RosterMode | None = None
+    # The chargeback's groups file (user,group); else the contract file's `groups`.
+    groups: Path | None = None
     # Files that are never events besides those the contract file names (a vendor export).
     not_events: tuple[Path, ...] = ()
     sheet: str | None = None
@@ -65,6 +69,8 @@ class Inputs:
     settings: Settings
     roster: Roster | None
     input_timezone: str
+    # user, group: who pays for what (the chargeback, issue 13), when a groups file is given.
+    groups: pl.DataFrame | None = None
 
 
 def _contract_file(request: Request) -> Settings | None:
@@ -176,13 +182,22 @@ def read_inputs(
         sheet=request.sheet,
         exclude=settings.named_files
         | ({request.roster} if request.roster else set())
+        | ({request.groups} if request.groups else set())
         | set(request.not_events),
     )
     ingested = ingest(list(request.paths), options, on_progress)
     roster_path = request.roster or settings.roster
     roster_mode = request.roster_mode or settings.roster_mode
     roster = read_roster(roster_path, options, roster_mode) if roster_path else None
-    return Inputs(ingested=ingested, settings=settings, roster=roster, input_timezone=naive_tz)
+    groups_path = request.groups or settings.groups
+    groups = read_groups(groups_path, settings.case_sensitive_users) if groups_path else None
+    return Inputs(
+        ingested=ingested,
+        settings=settings,
+        roster=roster,
+        input_timezone=naive_tz,
+        groups=groups,
+    )
 
 
 def check_usable(ingested: Ingested, reconciliation: str) -> None:
@@ -288,7 +303,7 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
     check_user_columns(inputs)
     first, last = report_range(request)
     settings = inputs.settings
-    return run_audit(
+    audit = run_audit(
         inputs.ingested,
         settings.contracts,
         settings.currency,
@@ -297,3 +312,12 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
         inputs.roster,
         inputs.input_timezone,
     )
+    if inputs.groups is not None:
+        # With a groups file: the `chargeback` and `ungrouped` tables (issue 13).
+        by_period, ungrouped = chargeback(audit.results, inputs.groups, settings.currency)
+        audit.add_table("chargeback", by_period)
+        audit.add_table("ungrouped", ungrouped)
+        for result in audit.results:
+            # What each user contributed (seats, peak holders): the chargeback's evidence.
+            result.details.update(result.contributions)
+    return audit

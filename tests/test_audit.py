@@ -217,12 +217,17 @@ def test_from_to_restrict_reported_months() -> None:
     assert list(month_column(result, "units")) == ["2025-02"]
 
 
-def test_month_row_under_from_to_rolls_up_only_the_reported_days() -> None:
-    # SPEC is silent on a month cut by --from/--to; the code rolls up the reported days only.
-    rows = [*users_on("2025-01-05", 3), *users_on("2025-01-20", 1)]
-    result = audit(rows, daily(capacity=2, price="100", excess_price="10"), date(2025, 1, 10))
-    assert month_column(result, "units") == {"2025-01": 1}
-    assert month_column(result, "cost") == {"2025-01": Decimal("100.00")}
+def test_from_to_choose_the_reported_months_not_what_a_month_holds() -> None:
+    # SPEC 3: --from/--to restrict the *reported* periods; with --period month a period is
+    # a month, its units the max of its days in the report range (the events' range), and
+    # `days` the month's days in that range. January 5-20: 16 days, peak 3 on the 5th.
+    rows = [*users_on("2025-01-05", 3), *users_on("2025-01-20", 1), *users_on("2025-02-03", 1)]
+    contract = daily(capacity=2, price="100", excess_price="10")
+    result = audit(rows, contract, date(2025, 1, 10), date(2025, 1, 31))
+    assert month_column(result, "units") == {"2025-01": 3}
+    assert month_column(result, "days") == {"2025-01": 27}
+    assert month_column(result, "cost") == {"2025-01": Decimal("110.00")}
+    assert next(iter(day_units(result))) == "2025-01-10"
 
 
 def test_from_to_restrict_the_refused_detail_to_reported_days() -> None:
@@ -570,9 +575,14 @@ def test_usage_rows_follow_the_common_rules_over_the_reference(
     columns = ("period", "units", "capacity", "excess", "cost")
     assert result.day_rows.select(columns).rows() == expected_days
 
+    # A month row is the whole month within the report range, reported when one of its
+    # days is in --from/--to.
+    reported_months = {day.strftime("%Y-%m") for day in reported}
     months: dict[str, int] = {}
-    for day, count in reported.items():
-        months[day.strftime("%Y-%m")] = max(months.get(day.strftime("%Y-%m"), 0), count)
+    for day, count in units.items():
+        month = day.strftime("%Y-%m")
+        if month in reported_months:
+            months[month] = max(months.get(month, 0), count)
     priced = contract.price is not None or contract.excess_price is not None
     expected_months = []
     for month, count in sorted(months.items()):

@@ -29,6 +29,7 @@ from licaudit.cli.options import (
     Format,
     FormatOpt,
     FromOpt,
+    GroupsOpt,
     InputTzOpt,
     InspectFormat,
     InspectFormatOpt,
@@ -62,7 +63,7 @@ from licaudit.report.document import (
     reconciliation_line,
     timezone_line,
 )
-from licaudit.report.files import check_destination, csv_bytes, csv_excel_bytes, emit, json_bytes
+from licaudit.report.files import check_destination, csv_bytes, emit, json_bytes
 from licaudit.report.terminal import render_inspection, render_report
 
 
@@ -73,7 +74,9 @@ from licaudit.report.terminal import render_inspection, render_report
     "  licaudit report sample_logs\n\n"
     "  licaudit report logs/ --model daily-active --capacity 40 --period month --format csv\n\n"
     "  licaudit report logs/ --format csv --table refused --output refused.csv\n\n"
-    "  licaudit report logs/ --format xlsx --period month --output usage.xlsx",
+    "  licaudit report logs/ --format xlsx --period month --output usage.xlsx\n\n"
+    "  licaudit report logs/ --groups departments.csv --period month --table chargeback "
+    "--format csv",
 )
 def report(
     paths: Paths,
@@ -89,6 +92,7 @@ def report(
     recursive: RecursiveOpt = False,
     roster: RosterOpt = None,
     roster_mode: RosterModeOpt = None,
+    groups: GroupsOpt = None,
     output_format: FormatOpt = None,
     table: TableOpt = "usage",
     period: PeriodOpt = PeriodOption.day,
@@ -110,7 +114,8 @@ def report(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
             sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
-            date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio,
+            groups=groups, date_from=date_from, date_to=date_to,
+            max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
         inputs, audit = read_and_audit(request, rejects)
         names = audit.table_names()
@@ -138,10 +143,9 @@ def report(
                     f"{output_format.value} is a binary format: it needs `--output FILE`.",
                     f"add e.g. --output usage.{output_format.value}.",
                 )
-            if output_format is Format.csv and csv_dialect is CsvDialect.excel:
-                payload = csv_excel_bytes(audit.table(table, chosen))
-            else:
-                payload = file_bytes(output_format.value, audit, table, chosen, inputs.roster)
+            payload = file_bytes(
+                output_format.value, audit, table, chosen, inputs.roster, csv_dialect.value
+            )
             emit(payload, output, sys.stdout.buffer)
         check_reject_ratio(inputs.ingested, max_reject_ratio)
         if fail_on_overage and not audit.overage(chosen).is_empty():

@@ -130,6 +130,14 @@ RosterModeOpt = Annotated[
         help="Roster rows are status changes (events, default) or complete lists (snapshot).",
     ),
 ]
+GroupsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--groups",
+        metavar="FILE",
+        help="CSV user,group: split units and cost per group (tables chargeback, ungrouped).",
+    ),
+]
 RejectsOpt = Annotated[
     Path | None,
     typer.Option("--rejects", metavar="FILE", help="Write every rejected row to this CSV file."),

@@ -20,6 +20,7 @@ import polars as pl
 from licaudit.errors import DataError
 from licaudit.ingest.columns import ALIASES, fold
 from licaudit.ingest.events import IngestOptions, parse_into
+from licaudit.ingest.identity import ANONYMOUS_USERS
 from licaudit.ingest.readers import ROW, read_table
 from licaudit.ingest.timeparse import decide_date_order
 
@@ -111,8 +112,13 @@ def read_roster(path: Path, options: IngestOptions, mode: RosterMode = "events")
         # Being listed in a snapshot is being there: no status means active.
         status = pl.when(status.is_null() | (status == "")).then(pl.lit("active")).otherwise(status)
     user = pl.col(user_col).cast(pl.String).str.strip_chars()
+    # Normalized as the events' users (SPEC 1.5 -> 1.2): a null, empty, `-`, `anonymous`
+    # or `guest` user is anonymous, an account of no one. Such a row is used (it still
+    # marks its snapshot's instant) with a null user, which no roster model counts.
+    anonymous = user.is_null() | user.str.to_lowercase().is_in(ANONYMOUS_USERS)
     if not options.case_sensitive_users:
         user = user.str.to_lowercase()
+    user = pl.when(anonymous).then(pl.lit(None, pl.String)).otherwise(user)
     product = (
         pl.col(product_col).cast(pl.String).str.strip_chars().str.to_lowercase()
         if product_col
@@ -122,7 +128,6 @@ def read_roster(path: Path, options: IngestOptions, mode: RosterMode = "events")
         pl.when(problem == "missing").then(pl.lit("missing_ts"))
         .when(problem == "unparseable").then(pl.lit("unparseable_ts"))
         .when(problem == "out_of_range").then(pl.lit("out_of_range"))
-        .when(user.is_null() | (user == "")).then(pl.lit("missing_user"))
         .when(~status.is_in(ACTIVE_WORDS + INACTIVE_WORDS).fill_null(False))
         .then(pl.lit("unknown_status"))
     )  # fmt: skip

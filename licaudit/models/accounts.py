@@ -6,6 +6,9 @@ any instant of the day (units report what the roster says, refused activations
 included)." Activations made while the count was already at capacity are listed as
 ``refused``: "lorsque le nombre total de comptes utilisateurs atteint la capacité
 maximale de la solution, il n'est plus possible d'activer d'autres comptes".
+``peak_holders`` (period, user) lists the accounts active at each day's peak instant
+(the first instant of the day at its peak), as many as the day's units: what a
+chargeback shares the day by (issue 13), reported with a groups file only.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import polars as pl
 
 from licaudit.models.base import Calendar, Detail, Model, ModelInput, ModelResult, NoOptions
 from licaudit.models.roster_states import active_spans, merge_spans
-from licaudit.models.spans import daily_peaks
+from licaudit.models.spans import daily_peaks, held_at_peaks
 
 NAME = "accounts"
 
@@ -68,11 +71,18 @@ def compute(model_input: ModelInput[NoOptions]) -> ModelResult:
     assert model_input.roster is not None  # the audit refuses a roster model without roster
     calendar = model_input.calendar
     spans = account_spans(model_input.roster)
-    day_usage = daily_peaks(spans, calendar.days).select("day", units="peak")
+    peaks = daily_peaks(spans, calendar.days)
+    day_usage = peaks.select("day", units="peak")
     refusals = refused(spans, model_input.capacity, calendar)
+    holders = held_at_peaks(spans.select("user", "start", "end"), peaks)
     return ModelResult(
         day_usage=day_usage,
-        details={"refused": Detail(refusals, key="ts", key_kind="instant")},
+        details={
+            "refused": Detail(refusals, key="ts", key_kind="instant"),
+            "peak_holders": Detail(
+                holders.sort("day", "user").rename({"day": "period"}), "period", contributions=True
+            ),
+        },
     )
 
 

@@ -113,11 +113,16 @@ class Detail:
     local day is reported). ``key = None``: the table is about the whole range.
     Day and month keys are written as ``YYYY-MM-DD`` and ``YYYY-MM`` text, in a column
     named ``period`` placed first (after ``contract``), as in the usage table.
+    ``contributions`` marks a table of what each user contributed to the units, kept
+    apart (``ContractResult.contributions``) unless a chargeback is asked for (issue 13).
     """
 
     frame: pl.DataFrame
     key: str | None = None
     key_kind: PeriodKey = "day"
+    # Who contributed to each period's units (seats, peak holders): what the chargeback
+    # splits per group. Reported only with a groups file, so as not to crowd every report.
+    contributions: bool = False
 
 
 @dataclass

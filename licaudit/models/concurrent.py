@@ -8,6 +8,10 @@ overlapping or touching busy spans merge, and a day's units are the most busy sl
 one instant of it. ``window_mode = "fixed"`` counts instead the distinct slots with an
 event in each bucket ``window`` wide aligned on the UTC epoch, a bucket belonging to the
 day of its start.
+Detail tables: ``peaks``, and ``peak_holders`` (period, user, slots): the slots busy at
+each day's peak instant (``peak_at``; fixed mode: the slots of the peak bucket) by user,
+the visitors' and lone rows' under an empty user; they sum to the day's units, and a
+chargeback shares the day by them (issue 13); reported with a groups file only.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from typing import Literal
 
 import polars as pl
 
-from licaudit.models.base import Detail, Model, ModelInput, ModelResult
-from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks
+from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult
+from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks, held_at_peaks
 
 NAME = "concurrent"
 MICROSECONDS_PER_MINUTE = 60_000_000
@@ -79,31 +83,47 @@ def runs(events: pl.DataFrame, pause: int) -> pl.DataFrame:
 class Slotted:
     """The events by kind of identity, each with its ``ts``.
 
-    ``named``: authenticated rows, ``group`` = the slot (user, method); ``visitors``:
-    anonymous rows with a session, ``group`` = the slot (session, method), numbered
-    apart from the named ones (they never share a slot); ``lone``: anonymous rows
-    without session, each a slot of its own.
+    ``named``: the rows whose identity is a name, ``group`` = the slot (identity,
+    method): authenticated rows, whose identity is their user, and anonymous rows with a
+    session, whose identity is ``anon:`` + session; ``lone``: anonymous rows without
+    session, each a slot of its own.
     """
 
     named: pl.LazyFrame
-    visitors: pl.LazyFrame
     lone: pl.LazyFrame
 
 
+ANON = "anon:"
+
+
 def slotted(model_input: ModelInput[ConcurrentOptions]) -> Slotted:
-    # A slot number is identity × methods + method: compact, so that runs() can pack it.
+    """The slots: identity x methods + method, compact so that runs() can pack it.
+
+    "identity is ``user``, or for anonymous rows ``anon:`` + ``session``": both are names,
+    compared as written, so a visitor whose ``anon:`` + session is some user's name is
+    that user (their code); any other session is numbered after every user.
+    """
+    users = model_input.names.users
     methods = max(model_input.names.methods.height, 1)
     method = pl.col("method").cast(pl.Int64)
     events = model_input.events.select("ts", "user", "anonymous", "method", "session")
     anonymous = pl.col("anonymous")
+    authenticated = events.filter(~anonymous).select(
+        "ts", "method", identity=pl.col("user").cast(pl.Int64)
+    )
+    visitors = events.filter(anonymous & pl.col("session").is_not_null())
     # Sessions are not encoded by the core: numbered here, among the visitors' rows only.
-    session = pl.col("session").rank("dense").cast(pl.Int64) - 1
+    identity = users.height + pl.col("session").rank("dense").cast(pl.Int64) - 1
+    named_like_visitors = users.filter(pl.col("name").str.starts_with(ANON))
+    if named_like_visitors.height:
+        codes = named_like_visitors.lazy().select(
+            session=pl.col("name").str.strip_prefix(ANON), user_code=pl.col("code").cast(pl.Int64)
+        )
+        visitors = visitors.join(codes, on="session", how="left")
+        identity = pl.coalesce("user_code", identity)
     return Slotted(
-        named=events.filter(~anonymous).select(
-            "ts", group=pl.col("user").cast(pl.Int64) * methods + method
-        ),
-        visitors=events.filter(anonymous & pl.col("session").is_not_null()).select(
-            "ts", group=session * methods + method
+        named=pl.concat([authenticated, visitors.select("ts", "method", identity=identity)]).select(
+            "ts", group=pl.col("identity") * methods + method
         ),
         lone=events.filter(anonymous & pl.col("session").is_null()).select("ts"),
     )
@@ -116,26 +136,35 @@ def busy_spans(slots: Slotted, window: timedelta) -> pl.DataFrame:
     event comes at most ``window`` after the one before: runs split on pauses of
     ``window`` + 1 µs or more, and a run is busy from its first event to its last + window.
     """
+    return identity_spans(slots, window, 1).select("start", "end")
+
+
+def identity_spans(slots: Slotted, window: timedelta, methods: int) -> pl.DataFrame:
+    """``busy_spans`` with the ``identity`` of each (``group // methods``; null: a lone row)."""
     pause = microseconds(window) + 1
-    merged = [
-        runs(kind.collect(), pause).select(start="first", end=pl.col("last") + window)
-        for kind in (slots.named, slots.visitors)
-    ]
-    lone = slots.lone.select(start="ts", end=pl.col("ts") + window).collect()
-    return pl.concat([*merged, lone])
+    merged = runs(slots.named.collect(), pause).select(
+        identity=pl.col("group") // methods, start="first", end=pl.col("last") + window
+    )
+    lone = slots.lone.select(
+        identity=pl.lit(None, pl.Int64), start="ts", end=pl.col("ts") + window
+    ).collect()
+    return pl.concat([merged, lone])
 
 
 def minutes(duration: pl.Expr) -> pl.Expr:
     return duration.dt.total_microseconds().cast(pl.Float64) / MICROSECONDS_PER_MINUTE
 
 
-def sliding_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
-    """Per day: the most busy slots at once, its first instant, minutes above capacity."""
+def sliding_peaks(model_input: ModelInput[ConcurrentOptions]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per day: the most busy slots at once, its first instant, minutes above capacity; and
+    the (day, identity) slots busy at that instant (``peak_holders``)."""
     capacity = model_input.capacity
-    spans = busy_spans(slotted(model_input), model_input.options.window)
+    methods = max(model_input.names.methods.height, 1)
+    spans = identity_spans(slotted(model_input), model_input.options.window, methods)
     daily = daily_peaks(spans, model_input.calendar.days, over=capacity)
     over = minutes(pl.col("time_over")) if capacity is not None else pl.lit(None, pl.Float64)
-    return daily.select("day", "peak", "peak_at", minutes_over=over)
+    at_peaks = held_at_peaks(spans, daily).group_by("day", "identity").agg(slots=pl.len())
+    return daily.select("day", "peak", "peak_at", minutes_over=over), at_peaks
 
 
 def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
@@ -146,11 +175,10 @@ def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
     width = microseconds(model_input.options.window)
     slots = slotted(model_input)
     bucket = (pl.col("ts").dt.epoch("us") // width).alias("bucket")
-    # Distinct slots of a bucket: named ones, visitors' ones, and every lone row.
+    # Distinct slots of a bucket: those of a named identity, and every lone row.
     counts = pl.concat(
         [
             slots.named.group_by(bucket).agg(count=pl.col("group").n_unique().cast(pl.Int64)),
-            slots.visitors.group_by(bucket).agg(count=pl.col("group").n_unique().cast(pl.Int64)),
             slots.lone.group_by(bucket).agg(count=pl.len().cast(pl.Int64)),
         ]
     )
@@ -190,14 +218,61 @@ def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
     )
 
 
+def fixed_holders(model_input: ModelInput[ConcurrentOptions], peaks: pl.DataFrame) -> pl.DataFrame:
+    """The (day, identity) slots with an event in each day's peak bucket (``peak_at``)."""
+    width = microseconds(model_input.options.window)
+    methods = max(model_input.names.methods.height, 1)
+    slots = slotted(model_input)
+    bucket = (pl.col("ts").dt.epoch("us") // width).alias("bucket")
+    peak_buckets = (
+        peaks.lazy()
+        .filter(pl.col("peak_at").is_not_null())
+        .select("day", bucket=pl.col("peak_at").dt.epoch("us") // width)
+    )
+    named = (
+        slots.named.with_columns(bucket)
+        .join(peak_buckets, on="bucket")
+        .group_by("day", identity=pl.col("group") // methods)
+        .agg(slots=pl.col("group").n_unique())
+    )
+    lone = (
+        slots.lone.with_columns(bucket)
+        .join(peak_buckets, on="bucket")
+        .group_by("day")
+        .agg(identity=pl.lit(None, pl.Int64), slots=pl.len())
+    )
+    return pl.concat([named, lone], how="vertical_relaxed").collect()
+
+
+def peak_holders(at_peaks: pl.DataFrame, users: int) -> pl.DataFrame:
+    """``period, user, slots``: the slots each user holds at the day's peak; the identities
+    that are no user (visitors, lone rows) together under an empty user."""
+    identity = pl.col("identity")
+    user = pl.when(identity < users).then(identity).cast(CODE).alias("user")
+    return (
+        at_peaks.group_by("day", user)
+        .agg(slots=pl.col("slots").sum().cast(pl.Int64))
+        .sort("day", "user", nulls_last=True)
+        .select(period="day", user="user", slots="slots")
+    )
+
+
 def compute(model_input: ModelInput[ConcurrentOptions]) -> ModelResult:
     if model_input.options.window_mode == "fixed":
         peaks = fixed_peaks(model_input)
+        at_peaks = fixed_holders(model_input, peaks)
     else:
-        peaks = sliding_peaks(model_input)
+        peaks, at_peaks = sliding_peaks(model_input)
     peaks = peaks.cast({"peak": pl.Int64, "peak_at": INSTANT, "minutes_over": pl.Float64})
     day_usage = peaks.select("day", units="peak")
-    return ModelResult(day_usage=day_usage, details={"peaks": Detail(peaks, "day", "day")})
+    holders = peak_holders(at_peaks, model_input.names.users.height)
+    return ModelResult(
+        day_usage=day_usage,
+        details={
+            "peaks": Detail(peaks, "day", "day"),
+            "peak_holders": Detail(holders, "period", contributions=True),
+        },
+    )
 
 
 MODEL = Model(

@@ -7,6 +7,9 @@ s - 2)`` by default ("pour chaque dépassement, un utilisateur actif
 supplémentaire"), or ``max(1, ceil(m/5), ceil(s/2))`` with ``overflow = "block"``.
 The day's units are the sum of seats. Users are admitted in order of their first
 event that day; once the running total of seats passes capacity, they are refused.
+Detail tables: ``refused``, and ``seats`` (period, user, seats): each user's seats of
+each day, which sum to the day's units: what a chargeback splits per group, reported
+with a groups file only.
 """
 
 from __future__ import annotations
@@ -69,7 +72,15 @@ def compute(model_input: ModelInput[DailyActiveOptions]) -> ModelResult:
     per_user = user_days(model_input).collect()
     day_usage = per_user.group_by("day").agg(units=pl.col("seats").sum().cast(pl.Int64))
     refused_users = refused(per_user, model_input.capacity)
-    return ModelResult(day_usage=day_usage, details={"refused": Detail(refused_users, "period")})
+    # Who took the day's seats: what a chargeback splits per group (issue 13).
+    seats = per_user.sort("day", "user").select(period="day", user="user", seats="seats")
+    return ModelResult(
+        day_usage=day_usage,
+        details={
+            "refused": Detail(refused_users, "period"),
+            "seats": Detail(seats, "period", contributions=True),
+        },
+    )
 
 
 def refused(per_user: pl.DataFrame, capacity: int | None) -> pl.DataFrame:

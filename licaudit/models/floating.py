@@ -6,6 +6,10 @@ holds it while they keep coming back; it is released at ``last + inactivity`` (d
 30 × 24 h) after an event not followed by another within that span, and an event at or
 after the release instant takes a new one. A day's units are the most licences held at
 one instant of it; licences still held after the last event count on the remaining days.
+Detail tables: ``assignments``, ``holders``, and ``peak_holders`` (period, user,
+licences): the users holding a licence at each day's peak instant (the first instant of
+the day at its peak), one licence each, so they sum to the day's units; what a
+chargeback shares the day by (issue 13), reported with a groups file only.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import polars as pl
 
 from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult
 from licaudit.models.concurrent import microseconds, runs
-from licaudit.models.spans import daily_peaks
+from licaudit.models.spans import daily_peaks, held_at_peaks
 from licaudit.periods import Calendar
 
 NAME = "floating"
@@ -113,11 +117,16 @@ def compute(model_input: ModelInput[FloatingOptions]) -> ModelResult:
     calendar = model_input.calendar
     spans = held.select(start="assigned", end="released")
     peaks = daily_peaks(spans, calendar.days)
+    at_peaks = held_at_peaks(held.select("user", start="assigned", end="released"), peaks)
+    peak_holders = at_peaks.sort("day", "user").select(
+        period="day", user="user", licences=pl.lit(1, pl.Int64)
+    )
     return ModelResult(
         day_usage=peaks.select("day", units="peak"),
         details={
             "assignments": Detail(day_movements(held, calendar), "day", "day"),
             "holders": Detail(holders(held, calendar), None),
+            "peak_holders": Detail(peak_holders, "period", contributions=True),
         },
     )
 

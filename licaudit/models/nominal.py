@@ -5,7 +5,10 @@ for the product at any instant of the day ('the day with the highest number of a
 users registered'; a swap of one user for another within a day counts once).
 ``units(month)`` = max over the month's days." Roster states are half-open, so a user
 deactivated exactly at local midnight does not count on the new day. The ``peaks``
-table names, per product and month, the day that sets the month's bill.
+table names, per product and month, the day that sets the month's bill;
+``peak_holders`` (period, product, user) the users active for the product at each day's
+peak instant (the first instant of the day at its peak), as many as the day's units:
+what a chargeback shares the day by (issue 13), reported with a groups file only.
 """
 
 from __future__ import annotations
@@ -15,30 +18,36 @@ import polars as pl
 from licaudit.ingest.encode import CODE
 from licaudit.models.base import Detail, Model, ModelInput, ModelResult, NoOptions
 from licaudit.models.roster_states import active_spans
-from licaudit.models.spans import daily_peaks
+from licaudit.models.spans import daily_peaks, held_at_peaks
 
 NAME = "nominal"
 
 
-def product_days(model_input: ModelInput[NoOptions]) -> pl.DataFrame:
+def product_days(model_input: ModelInput[NoOptions]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Units of every (product, day): the products of the roster and of a scope list.
 
     Every product gets every day, zeros included, so that the ``peaks`` table has a row
-    for each of its months even when no user was ever active for it.
+    for each of its months even when no user was ever active for it. Second: the
+    ``peak_holders`` rows.
     """
     assert model_input.roster is not None  # the audit refuses a roster model without roster
     roster = model_input.roster
     days = model_input.calendar.days
-    peaks = daily_peaks(active_spans(roster), days, by=["product"])
+    spans = active_spans(roster)
+    peaks = daily_peaks(spans, days, by=["product"])
+    holders = held_at_peaks(spans.select("product", "user", "start", "end"), peaks, by=["product"])
     listed = model_input.names.codes_of("products", list(model_input.contract.scope or ()))
     products = pl.concat(
         [roster.select("product"), pl.DataFrame({"product": listed}, schema={"product": CODE})]
     ).unique()
-    return (
+    units = (
         products.join(days.select("day"), how="cross")
         .join(peaks.select("product", "day", "peak"), on=["product", "day"], how="left")
         .select("product", "day", units=pl.col("peak").fill_null(0).cast(pl.Int64))
         .sort("product", "day")
+    )
+    return units, holders.sort("day", "product", "user").select(
+        period="day", product="product", user="user"
     )
 
 
@@ -59,10 +68,13 @@ def month_peaks(units: pl.DataFrame) -> pl.DataFrame:
 
 
 def compute(model_input: ModelInput[NoOptions]) -> ModelResult:
-    units = product_days(model_input)
+    units, holders = product_days(model_input)
     return ModelResult(
         day_usage=units,
-        details={"peaks": Detail(month_peaks(units), key="month", key_kind="month")},
+        details={
+            "peaks": Detail(month_peaks(units), key="month", key_kind="month"),
+            "peak_holders": Detail(holders, "period", contributions=True),
+        },
     )
 
 

@@ -11,11 +11,11 @@ and ``nominal`` all reduce to this one sweep.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
-__all__ = ["daily_peaks"]
+__all__ = ["daily_peaks", "held_at_peaks"]
 
 INSTANT = pl.Datetime("us", "UTC")
 RESERVED = ("start", "end", "day", "peak", "peak_at", "time_over", "group_id")
@@ -161,3 +161,32 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
         .filter(pl.col("offset") < width)
     )
+
+
+def held_at_peaks(
+    spans: pl.DataFrame, peaks: pl.DataFrame, *, by: Sequence[str] = ()
+) -> pl.DataFrame:
+    """The spans active at each day's peak instant: ``day`` and the other columns of ``spans``.
+
+    ``spans`` has ``start`` and ``end`` (null = never ends) and any other columns;
+    ``peaks`` has the ``by`` columns, ``day`` and ``peak_at`` (a day without peak has a
+    null one and no row), as ``daily_peaks`` returns them. Active at ``T`` is ``start <=
+    T < end`` (half-open), so a day of a group has ``peak`` rows: who holds the peak,
+    what a chargeback shares it by (issue 13).
+    """
+    keys = list(by)
+    instants = peaks.filter(pl.col("peak_at").is_not_null()).select(
+        *[pl.col(key).alias(f"{key}_peak") for key in keys], "day", "peak_at"
+    )
+    # Two plain inequalities (a span without end ends after every instant): polars joins
+    # them by sorting (IEJoin), where an `or` would make it a cross join.
+    never = pl.lit(datetime.max.replace(tzinfo=UTC), INSTANT)
+    bounded = spans.with_columns(end=pl.col("end").fill_null(never))
+    held = instants.join_where(
+        bounded,
+        pl.col("start") <= pl.col("peak_at"),
+        pl.col("end") > pl.col("peak_at"),
+    )
+    if keys:
+        held = held.filter(*[pl.col(f"{key}_peak") == pl.col(key) for key in keys])
+    return held.drop("peak_at", "start", "end", *[f"{key}_peak" for key in keys])

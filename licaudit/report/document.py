@@ -16,7 +16,15 @@ import polars as pl
 from licaudit.audit import COST_DTYPE, USAGE_SCHEMA, AuditResult, Period
 from licaudit.ingest.events import Ingested
 from licaudit.ingest.roster import Roster
-from licaudit.report.files import csv_bytes, json_bytes, json_rows, parquet_bytes
+from licaudit.report.files import (
+    csv_bytes,
+    csv_excel_bytes,
+    json_bytes,
+    json_rows,
+    local_instants,
+    parquet_bytes,
+    typed_for_parquet,
+)
 from licaudit.report.html import html_bytes
 from licaudit.report.xlsx import xlsx_bytes
 
@@ -69,22 +77,106 @@ def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
     return counts
 
 
+def contract_timezones(audit: AuditResult) -> dict[str, str]:
+    """Each contract's timezone by name: the ``contract`` column of a table maps through it."""
+    return {result.contract.name: result.contract.timezone for result in audit.results}
+
+
+def local_table(audit: AuditResult, table: str, period: Period) -> pl.DataFrame:
+    """``audit.table``, each row's instants as ISO text in its contract's timezone."""
+    return local_instants(audit.table(table, period), contract_timezones(audit))
+
+
 def _csv(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
-    return csv_bytes(audit.table(table, period))
+    return csv_bytes(local_table(audit, table, period))
+
+
+def _csv_excel(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    return csv_excel_bytes(local_table(audit, table, period))
 
 
 def _parquet(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
-    return parquet_bytes(audit.table(table, period))
+    typed = typed_for_parquet(audit.table(table, period), contract_timezones(audit))
+    return parquet_bytes(typed)
 
 
 def _tables(audit: AuditResult, period: Period) -> dict[str, pl.DataFrame]:
-    return {name: audit.table(name, period) for name in audit.table_names()}
+    return {name: local_table(audit, name, period) for name in audit.table_names()}
+
+
+def cost_computation(
+    price: Decimal | None, excess: int | None, excess_price: Decimal | None, cost: Decimal | None,
+    currency: str,
+) -> str | None:  # fmt: skip
+    """``price + excess × excess price = cost currency``, exact, for a priced month."""
+    if cost is None:
+        return None
+    return f"{price or 0:.2f} + {excess or 0} × {excess_price or 0:.2f} = {cost:.2f} {currency}"
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    """Money as exact decimal text (``1920.50``): a JSON number would be a float."""
+    return None if value is None else str(value)
+
+
+def contract_documents(audit: AuditResult) -> list[dict[str, Any]]:
+    """Per contract what the terminal shows, whatever ``--period``.
+
+    Its terms (prices as exact decimal text), the month summary (cost and its
+    computation, partial months flagged), the days over capacity, the daily usage,
+    and the names of its detail tables (their rows are in ``tables``).
+    """
+    summary = month_summary(audit)
+    documents = []
+    for result in audit.results:
+        contract = result.contract
+        months = summary.filter(pl.col("contract") == contract.name)
+        month_rows = [
+            {
+                "scope": row["scope"],
+                "month": row["month"],
+                "days_in_range": row["days_in_range"],
+                "month_days": row["month_days"],
+                "partial": row["partial"] is not None,
+                "units": row["units"],
+                "capacity": row["capacity"],
+                "excess": row["excess"],
+                "cost": _decimal_text(row["cost"]),
+                "computation": cost_computation(
+                    row["price"], row["excess"], row["excess_price"], row["cost"], audit.currency
+                ),
+            }
+            for row in months.iter_rows(named=True)
+        ]
+        days = result.day_rows.select("scope", "period", "units", "capacity", "excess")
+        documents.append(
+            {
+                "name": contract.name,
+                "model": contract.model,
+                "scope": list(contract.scope) if contract.scope is not None else None,
+                "timezone": contract.timezone,
+                "capacity": contract.capacity,
+                "price": _decimal_text(contract.price),
+                "excess_price": _decimal_text(contract.excess_price),
+                "currency": audit.currency,
+                "events_in_scope": result.events_in_scope,
+                "warnings": list(result.warnings),
+                "months": month_rows,
+                "days_over_capacity": days.filter(pl.col("excess") > 0).to_dicts(),
+                "days": days.to_dicts(),
+                "tables": list(result.details),
+            }
+        )
+    return documents
 
 
 def _json(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
-    # SPEC 1.4: the reconciliation and every table, by name.
+    # SPEC 1.4: the reconciliation and every table, by name; then per contract its
+    # month summary, days over capacity and detail tables' names, whatever --period.
     rows = {name: json_rows(frame) for name, frame in _tables(audit, period).items()}
-    return json_bytes(_counts(audit, roster) | {"tables": rows})
+    return json_bytes(
+        _counts(audit, roster) | {"tables": rows, "contracts": contract_documents(audit)}
+    )
 
 
 def localized(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
@@ -100,12 +192,18 @@ def local_tables(audit: AuditResult, period: Period) -> dict[str, pl.DataFrame]:
     """Every table as ``_tables``, its instants in each row's contract timezone, naive."""
     tables = {"usage": audit.usage(period)}
     for name in audit.table_names()[1:]:
+        if name in audit.added:  # the chargeback: no instants
+            tables[name] = audit.table(name, period)
+            continue
         frames = [
             localized(result.details[name], result.contract.timezone)
             for result in audit.results
             if name in result.details
         ]
-        tables[name] = pl.concat(frames, how="diagonal_relaxed")
+        # A table added after the run (``AuditResult.add_table``) is no contract's detail.
+        tables[name] = (
+            pl.concat(frames, how="diagonal_relaxed") if frames else audit.table(name, period)
+        )
     return tables
 
 
@@ -193,7 +291,14 @@ BINARY_FORMATS = ("parquet", "xlsx")
 
 
 def file_bytes(
-    output_format: str, audit: AuditResult, table: str, period: Period, roster: Roster | None
+    output_format: str,
+    audit: AuditResult,
+    table: str,
+    period: Period,
+    roster: Roster | None,
+    csv_dialect: str = "rfc4180",
 ) -> bytes:
-    """The report as bytes of a file format."""
+    """The report as bytes of a file format; ``csv_dialect`` ``excel``: ``csv_excel_bytes``."""
+    if output_format == "csv" and csv_dialect == "excel":
+        return _csv_excel(audit, table, period, roster)
     return WRITERS[output_format](audit, table, period, roster)

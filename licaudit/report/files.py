@@ -33,13 +33,27 @@ def guard_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def instant_text(instant: pl.Expr) -> pl.Expr:
+    """ISO 8601 text of a timezone-aware instant in its own timezone, with its offset.
+
+    ``2025-10-08T15:57:17+02:00``: seconds, and the fraction only where there is one,
+    without trailing zeros (``15:57:17.978+02:00``).
+    """
+    fraction = instant.dt.strftime("%.6f").str.replace(r"\.?0+$", "")
+    return instant.dt.strftime("%Y-%m-%dT%H:%M:%S") + fraction + instant.dt.strftime("%:z")
+
+
 def as_text_friendly(frame: pl.DataFrame) -> pl.DataFrame:
-    """Timestamps as ISO 8601 UTC text and decimals as text, for CSV and JSON."""
+    """Instants as ISO 8601 text with their offset and decimals as text, for CSV and JSON.
+
+    A timezone-aware instant is written in its column's timezone: convert it first
+    (``local_instants``) to write it as the contract's local time.
+    """
     columns = []
     for name, dtype in frame.schema.items():
         if isinstance(dtype, pl.Datetime):
             columns.append(
-                pl.col(name).dt.convert_time_zone("UTC").dt.strftime(TIMESTAMP_FORMAT)
+                instant_text(pl.col(name))
                 if dtype.time_zone
                 else pl.col(name).dt.strftime(TIMESTAMP_FORMAT)
             )
@@ -50,6 +64,75 @@ def as_text_friendly(frame: pl.DataFrame) -> pl.DataFrame:
         elif isinstance(dtype, pl.Duration):
             columns.append(pl.col(name).dt.total_seconds())
     return frame.with_columns(columns) if columns else frame
+
+
+def in_timezone(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Every timezone-aware instant of ``frame`` converted to ``timezone`` (same instants)."""
+    return frame.with_columns(
+        pl.col(name).dt.convert_time_zone(timezone)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
+
+
+def _has_instants(frame: pl.DataFrame) -> bool:
+    return any(
+        isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+        for dtype in frame.schema.values()
+    )
+
+
+def local_instants(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.DataFrame:
+    """Each row's instants as ISO text in its contract's timezone, with the offset (SPEC 4).
+
+    ``timezones`` maps a contract name (the ``contract`` column) to its timezone. One
+    Polars column holds one timezone, and a table may join contracts of several: each
+    contract's rows are formatted in its timezone, then put back in their order. Rows
+    of a contract not in ``timezones`` (or a frame without ``contract``) stay in UTC.
+    Other columns keep their types.
+    """
+    if not _has_instants(frame):
+        return frame
+    if "contract" not in frame.columns or frame.is_empty():
+        return _instants_as_text(frame)
+    indexed = frame.with_row_index("__row")
+    parts = [
+        _instants_as_text(in_timezone(group, timezones.get(str(contract), "UTC")))
+        for (contract,), group in indexed.group_by("contract", maintain_order=True)
+    ]
+    return pl.concat(parts).sort("__row").drop("__row")
+
+
+def _instants_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        instant_text(pl.col(name)).alias(name)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
+
+
+def typed_for_parquet(frame: pl.DataFrame, timezones: Mapping[str, str]) -> pl.DataFrame:
+    """Instants typed in the contracts' timezone, ``period`` as a Date (Parquet has both).
+
+    A Parquet column holds one timezone: the table's contracts' when they share one,
+    else UTC (the instants are the same). ``period`` becomes the day, or a month's
+    first day, when every value is a day or every value a month; else it stays text.
+    """
+    if "contract" in frame.columns:
+        zones = {timezones.get(str(name), "UTC") for name in frame["contract"].unique()}
+        if len(zones) == 1:
+            frame = in_timezone(frame, zones.pop())
+    if "period" in frame.columns and frame.schema["period"] == pl.String:
+        text = pl.col("period")
+        present = frame["period"].drop_nulls()
+        for parsed in (text.str.to_date("%Y-%m-%d", strict=False),
+                       (text + "-01").str.to_date("%Y-%m-%d", strict=False)):  # fmt: skip
+            # Days, or months: never a mix (a table joining models of both stays text).
+            as_date = frame.select(parsed.alias("period"))["period"]
+            if as_date.null_count() == frame["period"].null_count() and present.len():
+                frame = frame.with_columns(as_date)
+                break
+    return frame
 
 
 def csv_bytes(frame: pl.DataFrame) -> bytes:

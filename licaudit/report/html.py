@@ -19,6 +19,7 @@ import polars as pl
 
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.report import charts
+from licaudit.report.files import instant_text
 
 OPEN_ROWS = 20
 """Detail tables up to this many rows are shown open; longer ones are folded."""
@@ -64,8 +65,7 @@ def _local_text(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
         if isinstance(dtype, pl.Datetime):
             instant = pl.col(name)
             if dtype.time_zone is not None:
-                instant = instant.dt.convert_time_zone(timezone)
-                columns.append(instant.dt.strftime("%Y-%m-%dT%H:%M:%S%.f%:z"))
+                columns.append(instant_text(instant.dt.convert_time_zone(timezone)))
             else:
                 columns.append(instant.dt.strftime("%Y-%m-%dT%H:%M:%S%.f"))
         elif isinstance(dtype, pl.Date):

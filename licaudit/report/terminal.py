@@ -13,9 +13,11 @@ from typing import Any
 
 import polars as pl
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.ingest.events import FileReport, Ingested
@@ -55,16 +57,27 @@ def new_table(console: Console, title: str | None) -> Table:
     )
 
 
-def heading(console: Console, text: str) -> None:
+def heading(console: Console, text: str, short: str | None = None) -> None:
+    """A rule naming the section; on a narrow terminal the rule holds ``short`` and the
+    whole ``text`` follows on its own lines, rather than being cut."""
     if console.is_terminal:
-        console.rule(f"[bold]{escape(text)}[/]")
+        if short is not None and cell_len(text) + 6 > console.width:
+            console.rule(f"[bold]{escape(short)}[/]")
+            console.print(text, markup=False, highlight=False)
+        else:
+            console.rule(f"[bold]{escape(text)}[/]")
     else:
         console.print(f"\n== {text} ==", markup=False)
 
 
 def frame_table(
-    console: Console, frame: pl.DataFrame, title: str | None = None, limit: int | None = None
+    console: Console,
+    frame: pl.DataFrame,
+    title: str | None = None,
+    limit: int | None = None,
+    table_name: str | None = None,
 ) -> Table:
+    """``frame`` as a table; past ``limit`` rows, a caption names ``--table table_name``."""
     table = new_table(console, title)
     for name, dtype in frame.schema.items():
         table.add_column(name, justify="right" if dtype.is_numeric() else "left")
@@ -72,8 +85,105 @@ def frame_table(
     for row in shown.iter_rows():
         table.add_row(*(_cell(value) for value in row))
     if limit is not None and frame.height > limit:
-        table.caption = f"{frame.height - limit:,} more rows: see --format csv --table ..."
+        table.caption = _more_rows(frame.height - limit, table_name)
     return table
+
+
+def _more_rows(count: int, table_name: str | None) -> Text:
+    """Where the rows not shown are, on one line even under a narrow table."""
+    hint = f"{count:,} more rows: see --format csv --table {table_name or '...'}"
+    return Text(hint, no_wrap=True, overflow="ignore")
+
+
+def short_instants(frame: pl.DataFrame, timezone: str) -> pl.DataFrame:
+    """Instants as local text a person reads at a glance, in ``timezone``.
+
+    Under a day (a ``period`` column of days) an instant is its time ``HH:MM:SS``;
+    one on another local day than its row's (a window ending the next day), and
+    every instant of a table without days, is ``YYYY-MM-DD HH:MM``.
+    """
+    instants = [
+        name
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    ]
+    if not instants:
+        return frame
+    day = _days_of(frame)
+    columns = []
+    for name in instants:
+        local = pl.col(name).dt.convert_time_zone(timezone)
+        dated = local.dt.strftime("%Y-%m-%d %H:%M")
+        if day is not None:
+            timed = local.dt.strftime("%H:%M:%S")
+            columns.append(pl.when(local.dt.date() == day).then(timed).otherwise(dated).alias(name))
+        else:
+            columns.append(dated.alias(name))
+    return frame.with_columns(columns)
+
+
+def _days_of(frame: pl.DataFrame) -> pl.Expr | None:
+    """The local day of each row, when the table's ``period`` column holds days."""
+    if "period" in frame.columns and frame.schema["period"] == pl.String:
+        periods = frame["period"].drop_nulls()
+        if periods.len() and (periods.str.len_chars() == 10).all():
+            return pl.col("period").str.to_date("%Y-%m-%d", strict=False)
+    return None
+
+
+def _split_header(name: str) -> str:
+    """``running_total`` on two lines (``running_`` / ``total``): narrow tables fit."""
+    return name.replace("_", "_\n")
+
+
+def detail_table(
+    console: Console, detail: pl.DataFrame, name: str, timezone: str, limit: int = DETAIL_ROWS_SHOWN
+) -> Table:
+    """One contract's detail table, readable at 80 columns (SPEC 5).
+
+    No ``contract`` column (the section heading names it); instants local and short
+    (``short_instants``); text wraps, and long words (user names) fold onto the next
+    line instead of being cut; numbers, days and times never wrap. Headers split at
+    ``_`` when the table would be wider than the console. Past ``limit`` rows, the
+    caption names the table to ask for: ``--table NAME``.
+    """
+    frame = short_instants(detail.drop("contract", strict=False), timezone)
+    # The section heading names the contract and its timezone, in which times are shown.
+    title = f"{name.capitalize()} ({detail.height:,})"
+    shown = as_text_friendly(frame.head(limit))
+    rows = [[_cell(value) for value in row] for row in shown.iter_rows()]
+    plain = {n for n, dtype in detail.schema.items() if dtype == pl.String and n != "period"}
+    # HH:MM:SS never wraps; YYYY-MM-DD HH:MM may, at its space.
+    under_day = _days_of(frame) is not None
+
+    widths = [max((cell_len(row[i]) for row in rows), default=0) for i in range(frame.width)]
+
+    def build(split: bool) -> Table:
+        table = new_table(console, title)
+        for (column, dtype), width in zip(frame.schema.items(), widths, strict=True):
+            table.add_column(
+                _split_header(column) if split and cell_len(column) > width else column,
+                justify="right" if dtype.is_numeric() else "left",
+                overflow="fold",
+                no_wrap=column not in plain and (not _is_instant(detail, column) or under_day),
+            )
+        for row in rows:
+            table.add_row(*row)
+        if detail.height > limit:
+            table.caption = _more_rows(detail.height - limit, name)
+        return table
+
+    table = build(split=False)
+    # Measured without the console's bound, which clamps the measure to its width.
+    unbounded = console.options.update(width=10_000)
+    if console.measure(table, options=unbounded).maximum > console.width:
+        table = build(split=True)
+    return table
+
+
+def _is_instant(frame: pl.DataFrame, column: str) -> bool:
+    dtype = frame.schema.get(column)
+    return isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
 
 
 def _cost_notes(result: ContractResult, currency: str) -> list[str]:
@@ -102,6 +212,7 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
         console,
         f"{contract.name} ({contract.model}{scope}, {contract.timezone}): "
         f"{result.events_in_scope:,} {_counted_rows(result)} in scope",
+        contract.name,
     )
     months = result.month_rows.with_columns(
         month_length=pl.col("period").str.to_date("%Y-%m").dt.month_end().dt.day().cast(pl.Int64)
@@ -141,11 +252,7 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
         if detail.is_empty():
             console.print(f"{name.capitalize()}: none.")
         else:
-            console.print(
-                frame_table(
-                    console, detail, f"{name.capitalize()} ({detail.height:,})", DETAIL_ROWS_SHOWN
-                )
-            )
+            console.print(detail_table(console, detail, name, contract.timezone))
 
 
 def render_report(

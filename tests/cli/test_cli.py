@@ -115,6 +115,7 @@ def test_report_json_has_the_reconciliation_and_every_table(tmp_path: Path) -> N
         "rejects_by_reason",
         "input_timezone",
         "tables",
+        "contracts",
     }
     assert document["rows_read"] == document["rows_used"] + document["rows_rejected"] == 9
     assert document["tables"]["usage"] == [

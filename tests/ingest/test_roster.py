@@ -8,9 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from licaudit.audit import run_contract
 from licaudit.errors import DataError
-from licaudit.ingest.events import IngestOptions
+from licaudit.ingest.events import EVENT_SCHEMA, IngestOptions
 from licaudit.ingest.roster import ROSTER_SCHEMA, Roster, read_roster
+from licaudit.models.base import Contract
 from tests.conftest import RecordWriter
 
 ACTIVE = ["active", "activated", "enabled", "true", "1", "yes", "oui"]
@@ -189,3 +191,37 @@ def test_events_roster_without_status_is_still_a_data_error(tmp_path: Path) -> N
     path = write(tmp_path / "r.csv", "ts,user\n2025-03-01,a\n")
     with pytest.raises(DataError, match="no status column"):
         read_roster(path, IngestOptions())
+
+
+def test_placeholder_roster_users_are_anonymous_used_rows_that_no_model_counts(
+    tmp_path: Path,
+) -> None:
+    # SPEC 1.5: roster users are normalized as in 1.2, where a null, empty, `-`,
+    # `anonymous` or `guest` user is anonymous; only an unknown status is rejected.
+    path = tmp_path / "roster.csv"
+    path.write_text(
+        "ts,user,status\n"
+        "2025-10-01T00:00Z,guest,active\n2025-10-01T00:00Z,,active\n"
+        "2025-10-01T00:00Z,-,active\n2025-10-01T00:00Z,Anonymous,active\n"
+        "2025-10-01T00:00Z,bob,maybe\n2025-10-01T00:00Z,carl,active\n"
+    )
+    roster = read_roster(path, IngestOptions())
+    assert (roster.rows_read, roster.rows_used, roster.rows_rejected) == (6, 5, 1)
+    assert roster.states["user"].to_list() == [None, None, None, None, "carl"]
+    events = pl.DataFrame(
+        {"ts": [datetime(2025, 10, 2, 10, tzinfo=UTC)], "user": ["x"], "anonymous": [False]}
+    )
+    events = (
+        events.with_columns(
+            end=pl.lit(None, pl.Datetime("us", "UTC")),
+            method=pl.lit("web"),
+            product=pl.lit("default"),
+            session=pl.lit(None, pl.String),
+            device=pl.lit(None, pl.String),
+        )
+        .select(list(EVENT_SCHEMA))
+        .cast(pl.Schema(EVENT_SCHEMA))
+    )
+    contract = Contract(name="a", model="accounts", timezone="Europe/Paris")
+    result = run_contract(events, contract, "EUR", roster=roster.states)
+    assert result.day_rows["units"].to_list() == [1]

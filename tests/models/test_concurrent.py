@@ -102,8 +102,7 @@ def spans_of(events: Sequence[dict[str, Any]], window: timedelta) -> list[tuple[
         {"ts": [event["ts"] for event in events], "group": [0] * len(events)},
         schema={"ts": pl.Datetime("us", "UTC"), "group": pl.Int64()},
     )
-    nobody = named.clear()
-    return busy_spans(Slotted(named, nobody, nobody.select("ts")), window).rows()
+    return busy_spans(Slotted(named, named.clear().select("ts")), window).rows()
 
 
 # --- Busy spans of one slot ------------------------------------------------------------------
@@ -235,6 +234,24 @@ def test_concurrent_anonymous_rows_count_alongside_authenticated_ones() -> None:
         ev("2025-01-15 10:03", user=None, session="alice"),
     ]
     assert units(run(events, contract())) == {D: 3}
+
+
+def test_concurrent_visitor_identity_anon_plus_session_is_the_user_of_that_name() -> None:
+    # "identity is `user`, or for anonymous rows `anon:` + `session`": a user named
+    # "anon:s1" and a visitor of session s1 are one identity, so one slot per method:
+    # [10:00, 10:15) for both rows below, plus the visitor of s2 from 10:05, gives 2.
+    # "anon:S1" is not "anon:s1" (sessions are kept as written).
+    events = [
+        ev("2025-01-15 10:00", user="anon:s1"),
+        ev("2025-01-15 10:05", user=None, session="s1"),
+        ev("2025-01-15 10:05", user="guest", anonymous=True, session="s2"),
+    ]
+    assert peaks(run(events, contract(capacity=1))) == [
+        ("2025-01-15", 2, utc("2025-01-15 10:05"), 10.0)
+    ]
+    assert units(run(events, contract(window_mode="fixed"))) == {D: 2}
+    other_case = [*events, ev("2025-01-15 10:06", user=None, session="S1")]
+    assert units(run(other_case, contract())) == {D: 3}
 
 
 # --- Days ------------------------------------------------------------------------------------
@@ -463,7 +480,8 @@ ANCHORS = {
     NEW_YORK: (utc("2025-03-09 07:00"), utc("2025-11-02 06:00")),
     KOLKATA: (utc("2025-01-15 18:30"),),
 }
-USERS = ("alice", "bob", "carol")
+# "anon:s1" is also the identity of the visitors of session s1.
+USERS = ("alice", "bob", "carol", "anon:s1")
 METHODS = ("web", "sync", "webdav")
 SESSIONS = (None, "s1", "s2", "alice")
 WINDOWS = (timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=7), timedelta(hours=1))

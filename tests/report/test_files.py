@@ -17,7 +17,9 @@ from licaudit.report.files import (
     csv_excel_bytes,
     guard_formulas,
     json_rows,
+    local_instants,
     parquet_bytes,
+    typed_for_parquet,
     write_atomic,
 )
 
@@ -33,7 +35,7 @@ def test_other_text_cells_and_numbers_are_left_as_they_are() -> None:
     assert guard_formulas(frame).equals(frame)
 
 
-def test_csv_writes_timestamps_as_iso_utc_and_cost_with_two_decimals() -> None:
+def test_csv_writes_timestamps_as_iso_with_offset_and_cost_with_two_decimals() -> None:
     frame = pl.DataFrame(
         {
             "first_event": [datetime(2025, 10, 1, 8, 0, 0, 5, tzinfo=UTC)],
@@ -42,7 +44,7 @@ def test_csv_writes_timestamps_as_iso_utc_and_cost_with_two_decimals() -> None:
         }
     )
     assert csv_bytes(frame).decode() == (
-        "first_event,day,cost\n2025-10-01T08:00:00.000005Z,2025-10-01,1920.50\n"
+        "first_event,day,cost\n2025-10-01T08:00:00.000005+00:00,2025-10-01,1920.50\n"
     )
 
 
@@ -55,7 +57,7 @@ def test_json_rows_give_cost_as_a_number_and_timestamps_as_text() -> None:
         }
     )
     assert json_rows(frame) == [
-        {"first_event": "2025-10-01T08:00:00.000000Z", "cost": 0.13, "capacity": None}
+        {"first_event": "2025-10-01T08:00:00+00:00", "cost": 0.13, "capacity": None}
     ]
 
 
@@ -136,3 +138,79 @@ def test_excel_dialect_reads_back_to_the_same_table_as_the_default_csv() -> None
     frame = pl.DataFrame({"user": ["a", "b"], "units": [1, 2], "rate": [0.25, 3.0]})
     excel = pl.read_csv(io.BytesIO(csv_excel_bytes(frame)), separator=";", decimal_comma=True)
     assert excel.equals(pl.read_csv(io.BytesIO(csv_bytes(frame))))
+
+
+def _two_contracts() -> pl.DataFrame:
+    """A detail table joining a Paris contract and a New York one, rows interleaved."""
+    return pl.DataFrame(
+        {
+            "contract": ["paris", "ny", "paris", "other"],
+            "period": ["2025-10-08", "2025-10-08", "2025-01-08", "2025-10-08"],
+            "first_event": [
+                datetime(2025, 10, 8, 13, 57, 17, tzinfo=UTC),
+                datetime(2025, 10, 8, 13, 57, 17, 978000, tzinfo=UTC),
+                datetime(2025, 1, 8, 13, 57, 17, 5, tzinfo=UTC),
+                None,
+            ],
+            "seats": [1, 2, 3, 4],
+        }
+    )
+
+
+TIMEZONES = {"paris": "Europe/Paris", "ny": "America/New_York"}
+
+
+def test_local_instants_write_each_row_in_its_contracts_timezone_with_the_offset() -> None:
+    local = local_instants(_two_contracts(), TIMEZONES)
+    assert local["first_event"].to_list() == [
+        "2025-10-08T15:57:17+02:00",
+        "2025-10-08T09:57:17.978-04:00",  # the fraction as needed, then the offset
+        "2025-01-08T14:57:17.000005+01:00",  # winter time
+        None,
+    ]
+    assert local.drop("first_event").equals(_two_contracts().drop("first_event"))
+
+
+def test_csv_and_json_of_local_instants_keep_the_local_text_and_period_as_text() -> None:
+    local = local_instants(_two_contracts(), TIMEZONES)
+    lines = csv_bytes(local).decode().splitlines()
+    assert lines[1] == "paris,2025-10-08,2025-10-08T15:57:17+02:00,1"
+    assert json_rows(local)[1] == {
+        "contract": "ny",
+        "period": "2025-10-08",
+        "first_event": "2025-10-08T09:57:17.978-04:00",
+        "seats": 2,
+    }
+
+
+def test_a_contract_without_a_known_timezone_stays_in_utc() -> None:
+    frame = _two_contracts().with_columns(contract=pl.lit("unknown"))
+    assert local_instants(frame, TIMEZONES)["first_event"][0] == "2025-10-08T13:57:17+00:00"
+
+
+def test_parquet_keeps_typed_instants_in_the_contracts_timezone_and_period_as_a_date() -> None:
+    paris = _two_contracts().filter(pl.col("contract") == "paris")
+    back = pl.read_parquet(io.BytesIO(parquet_bytes(typed_for_parquet(paris, TIMEZONES))))
+    assert back.schema["first_event"] == pl.Datetime("us", "Europe/Paris")
+    assert back["first_event"].to_list() == paris["first_event"].to_list()
+    assert back["period"].to_list() == [date(2025, 10, 8), date(2025, 1, 8)]
+
+
+def test_parquet_month_periods_become_the_first_day_and_mixed_timezones_stay_utc() -> None:
+    frame = _two_contracts().with_columns(period=pl.lit("2025-10"))
+    typed = typed_for_parquet(frame, TIMEZONES)
+    assert typed.schema["first_event"] == pl.Datetime("us", "UTC")
+    assert typed["period"].to_list() == [date(2025, 10, 1)] * 4
+
+
+def test_parquet_period_that_is_not_all_days_or_all_months_stays_text() -> None:
+    for periods in (["2025-10-01", "week 40"], ["2025-10-01", "2025-10"]):
+        frame = pl.DataFrame({"period": periods})
+        assert typed_for_parquet(frame, {}).equals(frame)
+
+
+def test_an_empty_table_of_instants_gets_text_columns() -> None:
+    empty = _two_contracts().clear()
+    local = local_instants(empty, TIMEZONES)
+    assert local.schema["first_event"] == pl.String
+    assert local.height == 0

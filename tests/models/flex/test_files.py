@@ -181,4 +181,5 @@ def test_flex_two_versions_of_one_product_make_one_charge(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2
-    assert "2025-03-03T08:00:00" in lines[1] and ",7,charged" in lines[1]
+    # Instants in the contract's timezone (Europe/Paris): 08:00 UTC is 09:00+01:00.
+    assert "2025-03-03T09:00:00+01:00" in lines[1] and ",7,charged" in lines[1]
