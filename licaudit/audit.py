@@ -8,7 +8,6 @@ earliest and latest used event, in each contract's timezone), the scope filter,
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,13 +16,14 @@ from typing import Any, Literal
 import polars as pl
 
 from licaudit.errors import ConfigError
-from licaudit.ingest.encode import Encoded, Names, decode, encode
+from licaudit.ingest.encode import Encoded, decode, encode
 from licaudit.ingest.events import Ingested
 from licaudit.ingest.roster import Roster, RosterMode
 from licaudit.models import MODELS
-from licaudit.models.base import Contract, Detail, Model, ModelInput, ModelResult
+from licaudit.models.base import Contract, Model, ModelInput, ModelResult
 from licaudit.models.roster_states import apply_snapshots
 from licaudit.periods import Calendar, build_calendar, local_day
+from licaudit.scoping import detail_frame, in_range, scope_label, scope_warnings
 
 Period = Literal["day", "month"]
 CENT = Decimal("0.01")
@@ -138,59 +138,6 @@ def _finish(rows: pl.DataFrame, contract: Contract, currency: str, monthly: bool
     ).cast(USAGE_SCHEMA)
 
 
-def _in_range(day: pl.Expr, date_from: date | None, date_to: date | None) -> pl.Expr:
-    keep = pl.lit(True)
-    if date_from is not None:
-        keep = keep & (day >= date_from)
-    if date_to is not None:
-        keep = keep & (day <= date_to)
-    return keep
-
-
-def _month_in_range(month: pl.Expr, date_from: date | None, date_to: date | None) -> pl.Expr:
-    """A month (its first day) is reported when one of its days is."""
-    keep = pl.lit(True)
-    if date_from is not None:
-        keep = keep & (month.dt.month_end() >= date_from)
-    if date_to is not None:
-        keep = keep & (month <= date_to)
-    return keep
-
-
-def _detail(
-    detail: Detail,
-    contract: Contract,
-    names: Names,
-    calendar: Calendar,
-    date_from: date | None,
-    date_to: date | None,
-) -> pl.DataFrame:
-    """A detail table restricted to the reported periods, its keys as text and codes as names."""
-    frame = detail.frame
-    key = detail.key
-    if key is not None:
-        column = pl.col(key)
-        if detail.key_kind == "day":
-            frame = frame.filter(_in_range(column, date_from, date_to))
-            frame = frame.with_columns(column.dt.strftime("%Y-%m-%d"))
-        elif detail.key_kind == "month":
-            frame = frame.filter(_month_in_range(column, date_from, date_to))
-            frame = frame.with_columns(column.dt.strftime("%Y-%m"))
-        else:
-            local = calendar.day_of(column).fill_null(local_day(column, calendar.timezone))
-            frame = frame.filter(_in_range(local, date_from, date_to))
-    frame = decode(frame, names)
-    if key is not None and detail.key_kind != "instant":
-        # Every table about days or months names that column as the usage table does.
-        frame = frame.rename({key: "period"}).select("period", pl.exclude("period"))
-    return frame.select(pl.lit(contract.name, pl.String).alias("contract"), pl.all())
-
-
-def scope_label(contract: Contract) -> str:
-    """``*`` for every product; the sorted products joined by ``+`` for a scope list."""
-    return "*" if contract.scope is None else "+".join(contract.scope)
-
-
 @dataclass(frozen=True)
 class Audience:
     """What every contract of one timezone shares: the calendar and the events' local days."""
@@ -250,24 +197,6 @@ def prepare(
         roster = roster.filter(pl.col("user").is_not_null())
     span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
     return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
-
-
-def scope_warnings(contract: Contract, names: Names) -> list[str]:
-    """A scope product that matches no product of the input (SPEC 1.3): say so, and the closest."""
-    if contract.scope is None:
-        return []
-    seen = names.products["name"].to_list()
-    warnings = []
-    for product in contract.scope:
-        if product in seen:
-            continue
-        close = difflib.get_close_matches(product, seen, n=1)
-        hint = f" Hint: did you mean `{close[0]}`?" if close else ""
-        warnings.append(
-            f"contract `{contract.name}`: scope `{product}` matches no product of the input, "
-            f"so it counts nothing (products seen: {', '.join(seen) or 'none'}).{hint}"
-        )
-    return warnings
 
 
 def _model_input(
@@ -335,7 +264,9 @@ def _evaluate(
     model_input = _model_input(prepared, contract, model, calendar)
     result = model.compute(model_input)
     details = {
-        name: _detail(detail, contract, model_input.names, model_input.calendar, date_from, date_to)
+        name: detail_frame(
+            detail, contract, model_input.names, model_input.calendar, date_from, date_to
+        )
         for name, detail in result.details.items()
     }
     # What the model counted from: roster rows for a roster model, else events.
@@ -374,7 +305,7 @@ def _run(
     model = MODELS[contract.model]
     evaluation = _evaluate(prepared, contract, date_from, date_to)
     all_days = evaluation.day_usage
-    days = all_days.filter(_in_range(pl.col("day"), date_from, date_to))
+    days = all_days.filter(in_range(pl.col("day"), date_from, date_to))
     day_rows = days.select(
         "scope",
         period=pl.col("day").dt.strftime("%Y-%m-%d"),
@@ -390,7 +321,7 @@ def _run(
         .agg(
             days=pl.len().cast(pl.Int64),
             units=rollup.cast(pl.Int64),
-            reported=_in_range(pl.col("day"), date_from, date_to).any(),
+            reported=in_range(pl.col("day"), date_from, date_to).any(),
         )
         .filter(pl.col("reported"))
         .select("scope", period=pl.col("month").dt.strftime("%Y-%m"), days="days", units="units")

@@ -33,8 +33,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
-from licaudit.audit import CENT, COST_DTYPE, ContractResult, Period, scope_label
+from licaudit.audit import CENT, COST_DTYPE, ContractResult, Period
 from licaudit.models import MODELS
+from licaudit.scoping import scope_label
 
 UNASSIGNED = "unassigned"
 CHARGEBACK_SCHEMA = pl.Schema(
