@@ -62,6 +62,12 @@ MAX_CANDIDATES = 10_000
 DEFAULT_STEPS = 100
 PERCENTILES = (95, 99)
 REFUSED = "refused"
+COST_NOTE = (
+    "cost: Σ months (capacity × price_per_licence + excess × excess_price), each month in "
+    "cents; a contract's price_per_licence is its price / its capacity; optimum: the "
+    "candidate of least cost (the smallest of equal ones)."
+)
+"""How ``cost`` and ``optimum`` are computed, in the terminal caption and the HTML page."""
 
 Pricing = Literal["contract", "offer"]
 RefusedAt = Callable[[int], "pl.DataFrame | None"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from licaudit.advisor import Advice, advise, parse_capacities
+from licaudit.advisor import COST_NOTE, Advice, advise, parse_capacities
 from licaudit.cli.app import app, build_request, errors_to_exit_codes, read, resolve_format
 from licaudit.cli.console import stderr, stdout
 from licaudit.cli.help import Command
@@ -32,7 +33,7 @@ from licaudit.cli.options import (
 )
 from licaudit.errors import ConfigError
 from licaudit.ingest.events import Ingested
-from licaudit.pipeline import check_reject_ratio, check_usable, report_range
+from licaudit.pipeline import Inputs, Request, check_reject_ratio, check_usable, report_range
 from licaudit.report.document import reconciliation_line, timezone_line
 from licaudit.report.files import (
     check_destination,
@@ -43,8 +44,10 @@ from licaudit.report.files import (
     parquet_bytes,
 )
 from licaudit.report.terminal import frame_table
+from licaudit.report.whatif_html import whatif_html_bytes
+from licaudit.report.xlsx import Sheet, workbook_bytes
 
-FORMATS = (Format.table, Format.csv, Format.json, Format.parquet)
+BINARY = (Format.parquet, Format.xlsx)
 
 
 class WhatifTable(StrEnum):
@@ -68,7 +71,8 @@ WhatifFormatOpt = Annotated[
         "-f",
         case_sensitive=False,
         metavar="FORMAT",
-        help="table, csv, json or parquet (default: from --output's extension, else table).",
+        help="table, csv, json, parquet, xlsx or html (default: from --output's extension, else "
+        "table).",
     ),
 ]
 WhatifTableOpt = Annotated[
@@ -82,14 +86,8 @@ WhatifTableOpt = Annotated[
     ),
 ]
 
-COST_NOTE = (
-    "cost: Σ months (capacity × price_per_licence + excess × excess_price), each month in "
-    "cents; a contract's price_per_licence is its price / its capacity; optimum: the "
-    "candidate of least cost (the smallest of equal ones)."
-)
 
-
-def _counts(ingested: Ingested, input_timezone: str) -> dict[str, object]:
+def _counts(ingested: Ingested, input_timezone: str) -> dict[str, Any]:
     return {
         "rows_read": ingested.rows_read,
         "rows_used": ingested.rows_used,
@@ -115,6 +113,41 @@ def _render(advice: Advice, every_candidate: bool) -> None:
     console.print(table)
 
 
+def _file_bytes(
+    output_format: Format, table: WhatifTable, advice: Advice, inputs: Inputs, request: Request
+) -> bytes:
+    """One table (csv, parquet) or both (json, xlsx, html) in ``output_format``."""
+    counts = _counts(inputs.ingested, inputs.input_timezone)
+    currency = inputs.settings.currency
+    if output_format is Format.json:
+        tables = {name: json_rows(frame) for name, frame in advice.tables().items()}
+        return json_bytes(counts | {"tables": tables})
+    if output_format is Format.xlsx:
+        by_reason = counts.pop("rejects_by_reason")
+        counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
+        sheets = [
+            Sheet("whatif", advice.whatif, COST_NOTE, counts),
+            Sheet("candidates", advice.candidates),
+        ]
+        return workbook_bytes(sheets, currency)
+    if output_format is Format.html:
+        first, last = report_range(request)
+        files = [str(report.path) for report in inputs.ingested.files]
+        if inputs.roster is not None:
+            files.append(f"{inputs.roster.path} (roster)")
+        span = "every day of the logs"
+        if first or last:
+            span = f"{first or 'the first day of the logs'} to {last or 'the last day of the logs'}"
+        facts = [("Input files", ", ".join(files)), ("Report range", span)]
+        lines = [reconciliation_line(inputs.ingested), timezone_line(inputs.input_timezone)]
+        warnings = [*inputs.ingested.warnings, *advice.warnings]
+        return whatif_html_bytes(
+            advice, currency, lines, warnings, facts, datetime.now().astimezone()
+        )
+    frame = advice.tables()[table.value]
+    return parquet_bytes(frame) if output_format is Format.parquet else csv_bytes(frame)
+
+
 @app.command(
     cls=Command,
     short_help="Every model at every capacity: percentiles, overage, refusals, least cost.",
@@ -122,6 +155,7 @@ def _render(advice: Advice, every_candidate: bool) -> None:
     "  licaudit whatif sample_logs\n\n"
     "  licaudit whatif logs/ --contract offers.toml --capacities 10:200:5\n\n"
     "  licaudit whatif logs/ --roster accounts.csv --format csv --table candidates\n\n"
+    "  licaudit whatif logs/ --output whatif.html\n\n"
     "Prices per licence a month for models you have no contract of, in the contract file:\n\n"
     "\b\n"
     "  [offers.concurrent]\n"
@@ -153,15 +187,14 @@ def whatif(
     with errors_to_exit_codes(debug):
         candidates = parse_capacities(capacities) if capacities is not None else None
         output_format = resolve_format(output_format, output)
-        if output_format not in FORMATS:
-            raise ConfigError(
-                f"`--format` {output_format.value}: `licaudit whatif` writes table, csv, json "
-                "or parquet.",
-                "write --format csv --table whatif (or candidates), or --format json.",
-            )
         if output_format is Format.table and output is not None:
             raise ConfigError(
-                "`--output` needs a file format.", "add --format csv, json or parquet."
+                "`--output` needs a file format.", "add --format csv, json, parquet, xlsx or html."
+            )
+        if output_format in BINARY and output is None and sys.stdout.isatty():
+            raise ConfigError(
+                f"{output_format.value} is a binary format: it needs `--output FILE`.",
+                f"add e.g. --output whatif.{output_format.value}.",
             )
         check_destination(output, "--output")
         request = build_request(
@@ -181,19 +214,7 @@ def whatif(
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)
         if output_format is Format.table:
             _render(advice, every_candidate=candidates is not None)
-        elif output_format is Format.json:
-            tables = {name: json_rows(frame) for name, frame in advice.tables().items()}
-            document = _counts(inputs.ingested, inputs.input_timezone) | {"tables": tables}
-            emit(json_bytes(document), output, sys.stdout.buffer)
         else:
-            frame = advice.tables()[table.value]
-            if output_format is Format.parquet:
-                if output is None and sys.stdout.isatty():
-                    raise ConfigError(
-                        "parquet is a binary format: it needs `--output FILE`.",
-                        "add e.g. --output whatif.parquet.",
-                    )
-                emit(parquet_bytes(frame), output, sys.stdout.buffer)
-            else:
-                emit(csv_bytes(frame), output, sys.stdout.buffer)
+            payload = _file_bytes(output_format, table, advice, inputs, request)
+            emit(payload, output, sys.stdout.buffer)
         check_reject_ratio(inputs.ingested, max_reject_ratio)

@@ -12,6 +12,10 @@ Detail tables: ``peaks``, and ``peak_holders`` (period, user, slots): the slots 
 each day's peak instant (``peak_at``; fixed mode: the slots of the peak bucket) by user,
 the visitors' and lone rows' under an empty user; they sum to the day's units, and a
 chargeback shares the day by them (issue 13); reported with a groups file only.
+``peak_profile`` (instant, busy): the intraday profile of the range's peak day (the
+earliest day with the most busy slots), one row per change: ``busy`` slots from
+``instant`` until the next row, the last row until the day's end (fixed mode: each
+bucket's count, 0 between buckets). No row when no slot was ever busy.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Literal
 import polars as pl
 
 from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult
-from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks, held_at_peaks
+from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks, edges, held_at_peaks, sweep
 
 NAME = "concurrent"
 MICROSECONDS_PER_MINUTE = 60_000_000
@@ -155,23 +159,57 @@ def minutes(duration: pl.Expr) -> pl.Expr:
     return duration.dt.total_microseconds().cast(pl.Float64) / MICROSECONDS_PER_MINUTE
 
 
-def sliding_peaks(model_input: ModelInput[ConcurrentOptions]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per day: the most busy slots at once, its first instant, minutes above capacity; and
-    the (day, identity) slots busy at that instant (``peak_holders``)."""
+PROFILE_SCHEMA = pl.Schema({"instant": INSTANT, "busy": pl.Int64()})
+
+
+def peak_day(peaks: pl.DataFrame, days: pl.DataFrame) -> pl.DataFrame:
+    """The calendar row (day, start, end) of the earliest day with the highest peak; none
+    when no slot was busy on any day."""
+    top = peaks.filter(pl.col("peak") > 0).sort(["peak", "day"], descending=[True, False])
+    return days.join(top.head(1).select("day"), on="day")
+
+
+def changes_only(profile: pl.LazyFrame) -> pl.DataFrame:
+    """``instant, busy`` rows kept where ``busy`` differs from the row before."""
+    busy = pl.col("busy")
+    return profile.filter(busy.ne_missing(busy.shift(1))).collect().cast(PROFILE_SCHEMA)
+
+
+def sliding_profile(spans: pl.DataFrame, day: pl.DataFrame) -> pl.DataFrame:
+    """The busy slots over ``day`` (one calendar row, or none): the sweep of ``daily_peaks``
+    on that day alone, one row per change of count, from the day's start."""
+    if day.height == 0:
+        return pl.DataFrame(schema=PROFILE_SCHEMA)
+    origin = int(day["start"].dt.epoch("us")[0])
+    width = int(day["end"].dt.epoch("us")[0]) - origin
+    group = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
+    span_frame = spans.select("start", "end", group_id=pl.lit(0, pl.Int64()))
+    offsets = pl.Series("offset", [0], dtype=pl.Int64())
+    timeline = sweep(edges(span_frame, group, offsets, origin, width), 1, width)
+    return changes_only(
+        timeline.select(instant=(pl.col("offset") + origin).cast(INSTANT), busy="count")
+    )
+
+
+def sliding_peaks(
+    model_input: ModelInput[ConcurrentOptions],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Per day: the most busy slots at once, its first instant, minutes above capacity; the
+    (day, identity) slots busy at that instant (``peak_holders``); the peak day's profile."""
     capacity = model_input.capacity
     methods = max(model_input.names.methods.height, 1)
     spans = identity_spans(slotted(model_input), model_input.options.window, methods)
     daily = daily_peaks(spans, model_input.calendar.days, over=capacity)
     over = minutes(pl.col("time_over")) if capacity is not None else pl.lit(None, pl.Float64)
     at_peaks = held_at_peaks(spans, daily).group_by("day", "identity").agg(slots=pl.len())
-    return daily.select("day", "peak", "peak_at", minutes_over=over), at_peaks
+    profile = sliding_profile(spans, peak_day(daily, model_input.calendar.days))
+    return daily.select("day", "peak", "peak_at", minutes_over=over), at_peaks, profile
 
 
-def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
-    """Per day: the largest bucket starting in it, the first such bucket's start, and the
-    minutes of its buckets above capacity (whole buckets, even one running past midnight)."""
+def fixed_buckets(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
+    """Every bucket with an event, sorted: ``bucket``, ``count`` of its slots, ``start`` and
+    the ``day`` of its start (buckets starting outside the calendar left out)."""
     calendar = model_input.calendar
-    capacity = model_input.capacity
     width = microseconds(model_input.options.window)
     slots = slotted(model_input)
     bucket = (pl.col("ts").dt.epoch("us") // width).alias("bucket")
@@ -182,14 +220,23 @@ def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
             slots.lone.group_by(bucket).agg(count=pl.len().cast(pl.Int64)),
         ]
     )
-    buckets = (
+    return (
         counts.group_by("bucket")
         .agg(pl.col("count").sum())
         .sort("bucket")
         .with_columns(start=(pl.col("bucket") * width).cast(INSTANT))
         .with_columns(day=calendar.day_of(pl.col("start")))
         .filter(pl.col("day").is_not_null())
+        .collect()
     )
+
+
+def fixed_peaks(model_input: ModelInput[ConcurrentOptions], buckets: pl.DataFrame) -> pl.DataFrame:
+    """Per day: the largest of ``buckets`` starting in it, the first such bucket's start, and
+    the minutes of its buckets above capacity (whole buckets, even one running past midnight)."""
+    calendar = model_input.calendar
+    capacity = model_input.capacity
+    width = microseconds(model_input.options.window)
     count = pl.col("count")
     over = (
         (count > capacity).sum().cast(pl.Float64) * (width / MICROSECONDS_PER_MINUTE)
@@ -197,10 +244,14 @@ def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
         else pl.lit(None, pl.Float64)
     )
     # The earliest bucket at the peak (not get(arg_max): see models/spans.py).
-    per_day = buckets.group_by("day").agg(
-        peak=count.max(),
-        peak_at=pl.col("start").filter(count == count.max()).min(),
-        minutes_over=over,
+    per_day = (
+        buckets.lazy()
+        .group_by("day")
+        .agg(
+            peak=count.max(),
+            peak_at=pl.col("start").filter(count == count.max()).min(),
+            minutes_over=over,
+        )
     )
     no_time_over = pl.lit(0.0 if capacity is not None else None, pl.Float64)
     return (
@@ -216,6 +267,33 @@ def fixed_peaks(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
         .sort("day")
         .collect()
     )
+
+
+def fixed_profile(buckets: pl.DataFrame, day: pl.DataFrame, window: timedelta) -> pl.DataFrame:
+    """The bucket counts over ``day`` (one calendar row, or none): each of its buckets from
+    its start, 0 from the day's start and from the end of a bucket not followed by another."""
+    if day.height == 0:
+        return pl.DataFrame(schema=PROFILE_SCHEMA)
+    start, end = day.row(0, named=True)["start"], day.row(0, named=True)["end"]
+    own = (
+        buckets.lazy().filter(pl.col("day") == day["day"][0]).select(instant="start", busy="count")
+    )
+    after = pl.col("instant") + window
+    gaps = own.filter(after.ne_missing(pl.col("instant").shift(-1)) & (after < end)).select(
+        instant=after, busy=pl.lit(0, pl.Int64())
+    )
+    opening = pl.LazyFrame({"instant": [start], "busy": [0]}, schema=PROFILE_SCHEMA)
+    # At one instant a bucket's count wins over the day's opening 0 (rank 0 before 1).
+    rows = pl.concat(
+        [
+            opening.with_columns(rank=pl.lit(0)),
+            own.with_columns(rank=pl.lit(1)),
+            gaps.with_columns(rank=pl.lit(1)),
+        ],
+        how="vertical_relaxed",
+    )
+    latest = rows.sort("instant", "rank").group_by("instant", maintain_order=True).last()
+    return changes_only(latest.select("instant", "busy"))
 
 
 def fixed_holders(model_input: ModelInput[ConcurrentOptions], peaks: pl.DataFrame) -> pl.DataFrame:
@@ -259,10 +337,13 @@ def peak_holders(at_peaks: pl.DataFrame, users: int) -> pl.DataFrame:
 
 def compute(model_input: ModelInput[ConcurrentOptions]) -> ModelResult:
     if model_input.options.window_mode == "fixed":
-        peaks = fixed_peaks(model_input)
+        buckets = fixed_buckets(model_input)
+        peaks = fixed_peaks(model_input, buckets)
         at_peaks = fixed_holders(model_input, peaks)
+        day = peak_day(peaks, model_input.calendar.days)
+        profile = fixed_profile(buckets, day, model_input.options.window)
     else:
-        peaks, at_peaks = sliding_peaks(model_input)
+        peaks, at_peaks, profile = sliding_peaks(model_input)
     peaks = peaks.cast({"peak": pl.Int64, "peak_at": INSTANT, "minutes_over": pl.Float64})
     day_usage = peaks.select("day", units="peak")
     holders = peak_holders(at_peaks, model_input.names.users.height)
@@ -271,6 +352,8 @@ def compute(model_input: ModelInput[ConcurrentOptions]) -> ModelResult:
         details={
             "peaks": Detail(peaks, "day", "day"),
             "peak_holders": Detail(holders, "period", contributions=True),
+            # About the range's peak day: no key, so --from/--to leave it whole.
+            "peak_profile": Detail(profile),
         },
     )
 

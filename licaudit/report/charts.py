@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 WIDTH = 760
 HEIGHT = 240
@@ -202,5 +203,83 @@ def balance_steps(
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(packs))]
     if marks_at:
         names, colours = [*names, "denied charge or expiry"], [*colours, OVER]
+    body.append(_legend(names, colours, HEIGHT - 8))
+    return _svg(label, "".join(body))
+
+
+def intraday_steps(
+    points: Sequence[tuple[datetime, int]],
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    capacity: int | None,
+    label: str,
+) -> str:
+    """A count over one day as a step line from ``start`` to ``end``, against ``capacity``.
+
+    ``points`` holds (instant, count) pairs, sorted, each count holding until the next
+    instant (the last until ``end``); instants are timezone-aware and placed by their
+    real time, so a 23- or 25-hour DST day is drawn whole. The axis shows local hours of
+    ``timezone``; the steps above capacity are red bars, each with its times and count.
+    """
+    zone = ZoneInfo(timezone)
+    origin, span = start.timestamp(), max(end.timestamp() - start.timestamp(), 1)
+    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top = _nice_top(max([count for _, count in points] + [capacity or 0, 1]) * 1.05)
+
+    def x_of(instant: datetime) -> float:
+        seconds = min(max(instant.timestamp() - origin, 0), span)
+        return LEFT + plot_width * seconds / span
+
+    def y_of(count: float) -> float:
+        return TOP + plot_height - plot_height * count / top
+
+    def clock(instant: datetime) -> str:
+        return instant.astimezone(zone).strftime("%H:%M:%S")
+
+    body = [_y_axis(top, plot_height)]
+    ends = [instant for instant, _ in points[1:]] + [end]
+    if points:
+        peak = max(count for _, count in points)
+        at = next(instant for instant, count in points if count == peak)
+        path = [f"M{x_of(points[0][0]):.1f},{y_of(points[0][1]):.1f}"]
+        for (_, count), until in zip(points, ends, strict=True):
+            path.append(f"V{y_of(count):.1f}H{x_of(until):.1f}")
+        body.append(
+            f'<path d="{"".join(path)}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5">'
+            f"<title>peak {peak:,} busy at {clock(at)}</title></path>"
+        )
+    if capacity is not None:
+        for (instant, count), until in zip(points, ends, strict=True):
+            if count <= capacity:
+                continue
+            x, y = x_of(instant), y_of(count)
+            body.append(
+                f'<rect class="over" x="{x:.1f}" y="{y:.1f}" '
+                f'width="{max(x_of(until) - x, 1):.1f}" height="{y_of(capacity) - y:.1f}" '
+                f'fill="{OVER}" fill-opacity="0.7"><title>{clock(instant)}–{clock(until)}: '
+                f"{count:,} busy ({count - capacity:,} over capacity)</title></rect>"
+            )
+        y = y_of(capacity)
+        body.append(
+            f'<line class="capacity" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="#222" stroke-width="1.5" stroke-dasharray="6 4">'
+            f"<title>capacity {capacity:,}</title></line>"
+        )
+    # A label at every even local hour, found on a 15-minute grid of real time (whole-hour
+    # local times are on it in every timezone, DST days included).
+    tick = start.astimezone(UTC).replace(second=0, microsecond=0)
+    tick -= timedelta(minutes=tick.minute % 15)
+    while tick <= end:
+        local = tick.astimezone(zone)
+        if tick >= start and local.minute == 0 and local.hour % 2 == 0:
+            body.append(
+                f'<text x="{x_of(tick):.1f}" y="{TOP + plot_height + 14}" text-anchor="middle">'
+                f"{'24' if tick == end else f'{local:%H}'}h</text>"
+            )
+        tick += timedelta(minutes=15)
+    names, colours = ["busy slots"], [PALETTE[0]]
+    if capacity is not None:
+        names, colours = [*names, f"over capacity ({capacity:,})"], [*colours, OVER]
     body.append(_legend(names, colours, HEIGHT - 8))
     return _svg(label, "".join(body))

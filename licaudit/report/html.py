@@ -2,8 +2,9 @@
 
 Layout: a header (contracts, timezones, input files, report range, generation time,
 the reconciliation), then per contract its charts (daily units against the capacity
-line, activity by hour and weekday, Flex pack balances), the month summary with the
-cost spelled out, the days over capacity, the daily usage and the detail tables.
+line, for ``concurrent`` the busy slots through the peak day, activity by hour and
+weekday, Flex pack balances), the month summary with the cost spelled out, the days over
+capacity, the top users, the daily usage and the detail tables.
 Charts are inline SVG (``charts.py``); the page has no script and fetches nothing.
 Instants are written in the contract's timezone with their offset.
 """
@@ -14,12 +15,17 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html import escape
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from licaudit.audit import AuditResult, ContractResult
+from licaudit.periods import day_start
 from licaudit.report import charts
 from licaudit.report.files import instant_text
+
+TOP_USERS = 10
+"""How many users the per-contract "Top users" table lists."""
 
 OPEN_ROWS = 20
 """Detail tables up to this many rows are shown open; longer ones are folded."""
@@ -120,8 +126,9 @@ def _usage_charts(result: ContractResult) -> list[str]:
     ]
 
 
-def _activity_chart(audit: AuditResult, result: ContractResult) -> str | None:
-    """Events of the contract's scope per local hour and weekday, over the reported days."""
+def _reported_events(audit: AuditResult, result: ContractResult) -> pl.LazyFrame | None:
+    """The used events of the contract's scope on its reported local days, with ``local``
+    (``ts`` in the contract's timezone); None when no day is reported."""
     contract = result.contract
     if result.day_rows.is_empty():
         return None
@@ -130,9 +137,20 @@ def _activity_chart(audit: AuditResult, result: ContractResult) -> str | None:
     if contract.scope is not None:
         events = events.filter(pl.col("product").is_in(list(contract.scope)))
     local = pl.col("ts").dt.convert_time_zone(contract.timezone)
+    return events.with_columns(local=local).filter(
+        pl.col("local").dt.date().is_between(first, last)
+    )
+
+
+def _activity_chart(audit: AuditResult, result: ContractResult) -> str | None:
+    """Events of the contract's scope per local hour and weekday, over the reported days."""
+    contract = result.contract
+    events = _reported_events(audit, result)
+    if events is None:
+        return None
+    local = pl.col("local")
     counts = (
-        events.filter(local.dt.date().is_between(first, last))
-        .group_by(weekday=local.dt.weekday() - 1, hour=local.dt.hour())
+        events.group_by(weekday=local.dt.weekday() - 1, hour=local.dt.hour())
         .agg(events=pl.len())
         .collect()
     )
@@ -143,6 +161,42 @@ def _activity_chart(audit: AuditResult, result: ContractResult) -> str | None:
         grid[weekday][hour] = count
     return charts.weekly_heatmap(
         grid, f"{contract.name}: events per hour and weekday ({contract.timezone})"
+    )
+
+
+def _top_users(audit: AuditResult, result: ContractResult) -> pl.DataFrame | None:
+    """The authenticated users of the contract's scope most often active on the reported
+    days: ``user``, ``active_days`` (local days with an event), ``events``; the first
+    ``TOP_USERS`` by active days, then events, then name. A reading aid, no licence rule:
+    visitors and anonymous rows are left out."""
+    events = _reported_events(audit, result)
+    if events is None:
+        return None
+    return (
+        events.filter(~pl.col("anonymous") & pl.col("user").is_not_null())
+        .group_by("user")
+        .agg(active_days=pl.col("local").dt.date().n_unique().cast(pl.Int64), events=pl.len())
+        .sort(["active_days", "events", "user"], descending=[True, True, False])
+        .head(TOP_USERS)
+        .collect()
+    )
+
+
+def _profile_chart(result: ContractResult) -> str | None:
+    """Concurrent: the busy slots over the range's peak day, in local time, against capacity."""
+    profile = result.details.get("peak_profile")
+    if profile is None or profile.is_empty():
+        return None
+    contract = result.contract
+    points = list(profile.select("instant", "busy").iter_rows())
+    day = points[0][0].astimezone(ZoneInfo(contract.timezone)).date()
+    end = day_start(day + timedelta(days=1), contract.timezone)
+    label = (
+        f"{contract.name}: busy slots on the peak day, {day.isoformat()} "
+        f"(local time, {contract.timezone})"
+    )
+    return charts.intraday_steps(
+        points, points[0][0], end, contract.timezone, contract.capacity, label
     )
 
 
@@ -249,7 +303,12 @@ def _contract_section(
     ]
     parts = [f'<section id="{anchor}"><h2>{escape(contract.name)}</h2>']
     parts.append(f'<p class="line">{escape(" · ".join(facts))}</p>')
-    drawn = [*_usage_charts(result), _activity_chart(audit, result), _balance_chart(result)]
+    drawn = [
+        *_usage_charts(result),
+        _profile_chart(result),
+        _activity_chart(audit, result),
+        _balance_chart(result),
+    ]
     parts.extend(_figure(svg) for svg in drawn if svg is not None)
     parts.append("<h3>Month summary</h3>")
     parts.append(_month_table(summary, audit.currency, timezone))
@@ -262,6 +321,9 @@ def _contract_section(
         parts.append(f'<p class="line">No day over capacity ({contract.capacity:,}).</p>')
     else:
         parts.append(_table_block("Days over capacity", over, timezone))
+    top = _top_users(audit, result)
+    if top is not None:
+        parts.append(_table_block("Top users", top, timezone))
     daily = result.day_rows.select("scope", "period", "units", "capacity", "excess")
     parts.append(_table_block("Daily usage", daily, timezone, opened=False))
     for name, detail in result.details.items():
@@ -316,6 +378,14 @@ def html_bytes(
             audit, result, summary.filter(pl.col("contract") == result.contract.name), anchor
         )
         for anchor, result in zip(anchors, audit.results, strict=True)
+    )
+    # Tables made across contracts after the run (the chargeback, issue 13): month rows.
+    timezone = audit.results[0].contract.timezone if audit.results else "UTC"
+    sections += "".join(
+        f'<section id="{escape(name)}"><h2>{escape(name.capitalize())}</h2>'
+        + _table_block(name.capitalize(), by_period["month"], timezone)
+        + "</section>"
+        for name, by_period in audit.added.items()
     )
     title = "licaudit report"
     page = (

@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from licaudit.audit import AuditResult, ContractResult
+from licaudit.chargeback import UNASSIGNED
 from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
@@ -27,6 +28,8 @@ from licaudit.report.document import reconciliation_line, timezone_line
 from licaudit.report.files import as_text_friendly
 
 DETAIL_ROWS_SHOWN = 20
+CHARGEBACK, UNGROUPED = "chargeback", "ungrouped"
+ANONYMOUS = "(anonymous visitors)"
 
 
 def roster_line(roster: Roster) -> str:
@@ -266,6 +269,39 @@ def render_report(
         console.print(f"[yellow]warning:[/] {escape(warning)}")
     for result in audit.results:
         _contract_section(console, result, audit.currency)
+    if CHARGEBACK in audit.added:
+        _chargeback_section(console, audit)
+
+
+def _chargeback_section(console: Console, audit: AuditResult) -> None:
+    """The month rows of ``chargeback`` (a bill is monthly, whatever ``--period``), then
+    the users charged to ``unassigned``: each with the contracts they use."""
+    heading(console, "Chargeback: units and cost per group and month", "Chargeback")
+    months = audit.added[CHARGEBACK]["month"]
+    table = frame_table(
+        console,
+        months.drop("currency").rename({"cost": f"cost ({audit.currency})"}),
+        "Chargeback",
+    )
+    table.caption = (
+        "a month's cost shared in proportion to the groups' units, each share in cents, the "
+        "cents left over to the largest; day rows: --format csv --table chargeback"
+    )
+    table.caption_justify = "left"
+    console.print(table)
+    ungrouped = audit.added.get(UNGROUPED, {}).get("month")
+    if ungrouped is None or ungrouped.is_empty():
+        console.print("Every user has a group.")
+        return
+    users = (
+        ungrouped.group_by("user", maintain_order=True)
+        .agg(contracts=pl.col("contract").unique(maintain_order=True).str.join(", "))
+        .sort("user", nulls_last=True)
+        .with_columns(pl.col("user").fill_null(ANONYMOUS))
+    )
+    # The title on its own line: a table's title wraps at the (narrow) table's width.
+    console.print(f"Ungrouped ({users.height:,}): charged to {UNASSIGNED}", markup=False)
+    console.print(frame_table(console, users, None, DETAIL_ROWS_SHOWN, UNGROUPED))
 
 
 def _mapping_rows(report: FileReport) -> list[tuple[str, str, str]]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -142,13 +143,18 @@ def _write_table(sheet: Any, frame: pl.DataFrame, formats: _Formats) -> list[int
     return widths
 
 
-def xlsx_bytes(
-    summary: pl.DataFrame,
-    tables: Mapping[str, pl.DataFrame],
-    reconciliation: Mapping[str, Any],
-    currency: str,
-) -> bytes:
-    """A workbook: ``summary`` (months, then the reconciliation), then one sheet per table.
+@dataclass(frozen=True)
+class Sheet:
+    """A table on its own sheet; below it, an optional note and ``facts`` (key, value rows)."""
+
+    name: str
+    frame: pl.DataFrame
+    note: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+def workbook_bytes(sheets: Sequence[Sheet], currency: str) -> bytes:
+    """A workbook of ``sheets`` in their order (names made valid and unique).
 
     Decimal columns are money in ``currency``; ``period``/``month`` text columns become
     dates; naive datetimes are written as they are (local time of their contract).
@@ -160,16 +166,33 @@ def xlsx_bytes(
     )
     formats = _Formats(workbook, currency)
     taken: set[str] = set()
-    sheet = workbook.add_worksheet(_sheet_name("summary", taken))
-    _write_table(sheet, summary, formats)
-    row = summary.height + 2
-    sheet.write_string(row, 0, SUMMARY_NOTE, formats.note)
-    # Below the months (whose header row stays frozen): the rows behind every number.
-    for key, value in reconciliation.items():
-        row += 1
-        sheet.write_string(row, 0, key, formats.bold)
-        _write_cell(sheet, row, 1, value, formats)
-    for name, frame in tables.items():
-        _write_table(workbook.add_worksheet(_sheet_name(name, taken)), frame, formats)
+    for sheet in sheets:
+        worksheet = workbook.add_worksheet(_sheet_name(sheet.name, taken))
+        _write_table(worksheet, sheet.frame, formats)
+        row = sheet.frame.height + 1
+        if sheet.note is not None:
+            row += 1
+            worksheet.write_string(row, 0, sheet.note, formats.note)
+        # Below the rows (whose header row stays frozen): the facts behind every number.
+        for key, value in sheet.facts.items():
+            row += 1
+            worksheet.write_string(row, 0, key, formats.bold)
+            _write_cell(worksheet, row, 1, value, formats)
     workbook.close()
     return buffer.getvalue()
+
+
+def xlsx_bytes(
+    summary: pl.DataFrame,
+    tables: Mapping[str, pl.DataFrame],
+    reconciliation: Mapping[str, Any],
+    currency: str,
+) -> bytes:
+    """A workbook: ``summary`` (months, then the reconciliation), then one sheet per table."""
+    return workbook_bytes(
+        [
+            Sheet("summary", summary, SUMMARY_NOTE, reconciliation),
+            *(Sheet(name, frame) for name, frame in tables.items()),
+        ],
+        currency,
+    )

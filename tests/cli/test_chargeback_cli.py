@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+from rich.cells import cell_len
+from rich.console import Console
 from typer.testing import CliRunner
 
 from licaudit.cli import app
+from licaudit.pipeline import Request, read_inputs, run
+from licaudit.report.terminal import render_report
 
 runner = CliRunner()
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs"
 
 EVENTS = (
     "ts,user,method\n"
@@ -105,3 +111,60 @@ def test_report_shows_the_seats_table_only_with_groups(tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert list(json.loads(out)["tables"]) == ["usage", "refused"]
+
+
+def test_report_terminal_shows_the_sample_chargeback_and_the_ungrouped_users() -> None:
+    code, out, err = invoke("report", SAMPLE)
+    assert code == 0, err
+    section = out[out.index("== Chargeback") :]
+    assert "\nChargeback" in section
+    rows = [line.split() for line in section.splitlines()]
+    # The README's month rows (SPEC-style split of 1,920.00 over 31 seats).
+    assert ["netexplorer-2k21", "netexplorer", "2025-10", "IT", "10", "619.35"] in rows
+    assert ["netexplorer-2k21", "netexplorer", "2025-10", "unassigned", "1", "61.94"] in rows
+    assert ["autodesk-flex", "revit", "2025-10", "unassigned", "80"] in rows
+    assert "Ungrouped (3): charged to unassigned" in section
+    assert ["b.nguyen@archi-partenaires.fr", "autodesk-flex"] in rows
+    assert ["(anonymous", "visitors)", "netexplorer-2k17"] in rows
+    zoe = next(row for row in rows if row[:1] == ["zoe.dupont@acme.fr"])
+    assert " ".join(zoe[1:]).startswith("netexplorer-2k21, netexplorer-2k17,")
+
+
+def test_terminal_chargeback_is_by_month_whatever_the_period(tmp_path: Path) -> None:
+    # A captured 80-column terminal: the month rows (a bill is monthly) with --period day,
+    # the cents split as in the JSON test above, bob listed as ungrouped.
+    request = Request(paths=(folder(tmp_path),))
+    inputs = read_inputs(request, need_contract=True)
+    audit = run(inputs, request)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=80, force_terminal=True, color_system=None)
+    render_report(console, audit, [], None)
+    text = buffer.getvalue()
+    section = text[text.index("Chargeback: units and cost per group and month") :]
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]] for line in section.splitlines()]
+    assert [row for row in cells if row[:1] == ["da"]] == [
+        ["da", "*", "2025-10", "IT", "1", "33.66"],
+        ["da", "*", "2025-10", "Sales", "1", "33.67"],
+        ["da", "*", "2025-10", "unassigned", "1", "33.67"],
+    ]
+    assert "2025-10-01" not in section
+    assert "Ungrouped (1): charged to unassigned" in section
+    assert ["bob", "da"] in cells
+    assert all(cell_len(line) <= 80 for line in text.splitlines())
+
+
+def test_terminal_without_groups_has_no_chargeback(tmp_path: Path) -> None:
+    contract = CONTRACT.replace('groups = "groups.csv"\n', "")
+    code, out, err = invoke("report", folder(tmp_path, contract))
+    assert code == 0, err
+    assert "Chargeback" not in out and "Ungrouped" not in out
+
+
+def test_html_report_ends_with_the_chargeback_by_month(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    code, _, err = invoke("report", folder(tmp_path), "--output", target)
+    assert code == 0, err
+    page = target.read_text()
+    section = page[page.index('<section id="chargeback">') :]
+    assert "<td>IT</td>" in section and "33.66" in section
+    assert '<section id="ungrouped">' in page

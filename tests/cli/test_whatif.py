@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -111,9 +113,72 @@ def test_an_offer_for_an_unknown_model_exits_2_with_did_you_mean(logs: Path) -> 
     assert "Unknown model `offers.flotting`" in err and "did you mean `floating`?" in err
 
 
-def test_whatif_refuses_a_format_it_does_not_write(logs: Path) -> None:
-    code, _, err = invoke("whatif", logs, "--format", "xlsx", "--output", logs / "w.xlsx")
-    assert code == 2 and "writes table, csv, json or parquet" in err
+def test_whatif_xlsx_has_the_whatif_and_candidates_sheets(logs: Path) -> None:
+    code, out, err = invoke("whatif", logs, "--output", logs / "w.xlsx", "--capacities", "0:8")
+    assert code == 0 and out == "", err
+    book = openpyxl.load_workbook(logs / "w.xlsx")
+    assert book.sheetnames == ["whatif", "candidates"]
+    sizes = list(book["whatif"].iter_rows(values_only=True))
+    header = sizes[0]
+    assert header[:4] == ("contract", "model", "scope", "capacity")
+    rows = {row[0]: dict(zip(header, row, strict=True)) for row in sizes[1:5]}
+    assert list(rows) == ["2k21", "concurrent", "floating", "rau"]
+    assert (rows["2k21"]["optimum"], rows["2k21"]["optimum_cost"]) == (5, 225.0)
+    assert (rows["concurrent"]["pricing"], rows["concurrent"]["optimum_cost"]) == ("offer", 1770.0)
+    assert rows["floating"]["pricing"] is None
+    # Money keeps its currency format; below the rows, the cost rule and the counts.
+    cost_cell = book["whatif"].cell(row=2, column=header.index("optimum_cost") + 1)
+    assert "€" in cost_cell.number_format
+    below = [row for row in sizes[5:] if any(value is not None for value in row)]
+    assert below[0][0].startswith("cost: Σ months")
+    assert ("rows_read", 15) in [row[:2] for row in below]
+    candidates = list(book["candidates"].iter_rows(values_only=True))
+    # 9 capacities (0 to 8) for each of the 4 contracts.
+    assert len(candidates) == 1 + 4 * 9
+    at_4 = dict(zip(candidates[0], candidates[5], strict=True))
+    assert (at_4["contract"], at_4["capacity"], at_4["refusals"], at_4["cost"]) == (
+        "2k21", 4, 5, 245.0,
+    )  # fmt: skip
+
+
+def test_whatif_html_draws_a_cost_line_per_priced_model_with_its_optimum(logs: Path) -> None:
+    code, out, err = invoke("whatif", logs, "--format", "html")
+    assert code == 0, err
+    # Self-contained: no script, nothing fetched (the SVG namespace is a name, not a fetch).
+    assert out.startswith("<!DOCTYPE html>") and "<script" not in out
+    assert "http" not in out.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # Two priced rows: 2k21 under its contract's price, concurrent under the offer;
+    # floating and rau have no price, so no line.
+    assert out.count("<svg") == 2
+    lines = re.findall(r'<polyline class="cost" data-pricing="(\w+)" points="([^"]+)"', out)
+    assert [pricing for pricing, _ in lines] == ["contract", "offer"]
+    # Candidates 0 to 8 (the peak month): one point per capacity on each line.
+    assert all(len(points.split()) == 9 for _, points in lines)
+    optima = re.findall(r'<circle class="optimum" data-pricing="(\w+)"[^>]*><title>([^<]+)', out)
+    assert optima == [
+        ("contract", "contract: optimum 5: 225.00 EUR (least cost)"),
+        ("offer", "offer: optimum 5: 1,770.00 EUR (least cost)"),
+    ]
+    assert "not charted: floating (floating, *), rau (rau, default)." in out
+    # The two tables: the optimum rows of the candidates highlighted.
+    assert '<section id="whatif"><h2>What if</h2><table>' in out
+    assert out.count('<tr class="optimum">') == 2
+    assert "rows read 15 = used 15 + rejected 0" in out
+
+
+def test_whatif_html_optimum_is_on_its_line(logs: Path) -> None:
+    # The marker sits on the polyline's point at the optimum's capacity.
+    _, out, _ = invoke("whatif", logs, "--format", "html", "--capacities", "3,5,7")
+    points = re.findall(r'<polyline class="cost" data-pricing="contract" points="([^"]+)"', out)
+    marker = re.search(r'<circle class="optimum" data-pricing="contract" cx="([\d.]+)" '
+                       r'cy="([\d.]+)"', out)  # fmt: skip
+    assert marker is not None
+    assert points[0].split()[1] == f"{marker[1]},{marker[2]}"
+
+
+def test_whatif_table_format_with_output_exits_2(logs: Path) -> None:
+    code, _, err = invoke("whatif", logs, "--format", "table", "--output", logs / "w.txt")
+    assert code == 2 and "`--output` needs a file format." in err
 
 
 def test_whatif_runs_without_a_contract_file(tmp_path: Path) -> None:

@@ -423,6 +423,76 @@ def test_concurrent_fixed_dst_day_has_23_hour_buckets() -> None:
     ]
 
 
+# --- The peak day's profile ------------------------------------------------------------------
+
+
+def profile(result: Evaluation) -> list[tuple[Any, ...]]:
+    """The rows of the ``peak_profile`` detail table: (instant, busy)."""
+    return result.details["peak_profile"].select("instant", "busy").rows()
+
+
+def test_concurrent_peak_profile_is_the_busy_slots_of_the_range_peak_day_at_each_change() -> None:
+    events = [
+        ev("2025-01-14 22:55", user="dan"),  # 23:55 in Paris on the 14th: busy until 00:05
+        ev("2025-01-15 10:00"),  # alice web [10:00, 10:19) with the event at 10:09
+        ev("2025-01-15 10:05", user="bob"),  # [10:05, 10:15)
+        ev("2025-01-15 10:08", method="sync"),  # alice sync [10:08, 10:18)
+        ev("2025-01-15 10:09"),
+        ev("2025-01-15 10:30", user="carol"),  # [10:30, 10:40)
+        ev("2025-01-16 09:00", user="bob"),  # the 16th peaks at 1 only
+    ]
+    result = run(events, contract(capacity=2), D - timedelta(days=1), D2)
+    assert [row[1] for row in peaks(result)] == [1, 3, 1]
+    # From the day's start (23:00 UTC the day before), one row per change of count.
+    assert profile(result) == [
+        (utc("2025-01-14 23:00"), 1),  # dan's span carried over midnight
+        (utc("2025-01-14 23:05"), 0),
+        (utc("2025-01-15 10:00"), 1),
+        (utc("2025-01-15 10:05"), 2),
+        (utc("2025-01-15 10:08"), 3),
+        (utc("2025-01-15 10:15"), 2),
+        (utc("2025-01-15 10:18"), 1),
+        (utc("2025-01-15 10:19"), 0),
+        (utc("2025-01-15 10:30"), 1),
+        (utc("2025-01-15 10:40"), 0),
+    ]
+    assert result.details["peak_profile"].schema == pl.Schema(
+        {"contract": pl.String(), "instant": pl.Datetime("us", "UTC"), "busy": pl.Int64()}
+    )
+
+
+def test_concurrent_peak_profile_of_tied_days_is_the_first_and_empty_without_busy_slot() -> None:
+    events = [ev("2025-01-15 10:00"), ev("2025-01-16 11:00")]
+    assert profile(run(events, contract(), D, D2)) == [
+        (utc("2025-01-14 23:00"), 0),
+        (utc("2025-01-15 10:00"), 1),
+        (utc("2025-01-15 10:10"), 0),
+    ]
+    # No event in the calendar: no busy slot, no profile.
+    assert profile(run([ev("2025-01-15 10:00")], contract(), D2, D2)) == []
+    fixed = contract(window_mode="fixed")
+    assert profile(run([ev("2025-01-15 10:00")], fixed, D2, D2)) == []
+
+
+def test_concurrent_fixed_peak_profile_is_the_bucket_counts_with_zero_between_buckets() -> None:
+    events = [
+        ev("2025-01-15 10:00"),
+        ev("2025-01-15 10:05", user="bob"),
+        ev("2025-01-15 10:12"),
+        ev("2025-01-15 10:31", user="carol"),
+        ev("2025-01-15 22:55", user="carol"),  # the day's last bucket runs past midnight
+    ]
+    assert profile(run(events, contract(window_mode="fixed"), D, D2)) == [
+        (utc("2025-01-14 23:00"), 0),
+        (utc("2025-01-15 10:00"), 2),
+        (utc("2025-01-15 10:10"), 1),
+        (utc("2025-01-15 10:20"), 0),
+        (utc("2025-01-15 10:30"), 1),
+        (utc("2025-01-15 10:40"), 0),
+        (utc("2025-01-15 22:50"), 1),
+    ]
+
+
 # --- Common rules: scope lists, --from/--to, months --------------------------------------------
 
 
@@ -550,6 +620,18 @@ def test_concurrent_matches_the_naive_reference(
     assert table["period"].to_list() == [day.isoformat() for day in days]
     assert table["peak"].to_list() == [expected.units[day] for day in days]
     assert table["peak_at"].to_list() == [expected.peak_at[day] for day in days]
+    # The profile is the first day of the highest peak, from its start, reaching that peak.
+    busiest = max(expected.units.values())
+    shape = result.details["peak_profile"]
+    if busiest == 0:
+        assert shape.is_empty()
+    else:
+        first_day = min(day for day in days if expected.units[day] == busiest)
+        assert shape["busy"].max() == busiest
+        assert (
+            shape["instant"][0] == build_calendar(first_day, first_day, terms.timezone).first_start
+        )
+        assert (shape["busy"].diff().drop_nulls() != 0).all()
     minutes_over = [expected.minutes_over[day] for day in days]
     if terms.capacity is None:
         assert table["minutes_over"].to_list() == minutes_over

@@ -24,6 +24,19 @@ CONTRACT = (
     "capacity = 1\nprice = 100\nexcess_price = 10.5\n"
 )
 GENERATED_AT = datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
+# 2025-10-01 peaks at 3 busy slots over [08:07, 08:10) local; 23:30 UTC on the 1st is
+# 01:30 on the 2nd in Paris; the row without user is a visitor.
+CONCURRENT_EVENTS = (
+    "timestamp,user,method,product\n"
+    "2025-10-01T08:00:00+02:00,alice,web,ne\n"
+    "2025-10-01T08:05:00+02:00,bob,web,ne\n"
+    "2025-10-01T08:07:00+02:00,carol,web,ne\n"
+    "2025-10-01T23:30:00+00:00,alice,web,ne\n"
+    "2025-10-02T09:00:00+02:00,bob,web,ne\n"
+    "2025-10-02T09:20:00+02:00,bob,web,ne\n"
+    "2025-10-02T10:00:00+02:00,,web,ne\n"
+)
+CONCURRENT = '[[contract]]\nname = "ne"\nmodel = "concurrent"\ncapacity = 2\n'
 
 
 def page_of(audit: AuditResult) -> str:
@@ -103,6 +116,36 @@ def test_activity_heatmap_counts_the_events_of_the_scope_by_local_hour(
     assert "<title>Thu 09:00–10:00: 1 events</title>" in page
 
 
+def test_concurrent_peak_day_profile_is_a_step_line_against_capacity_in_local_time(
+    tmp_path: Path,
+) -> None:
+    page = page_of(audit_of(folder_of(tmp_path, CONCURRENT_EVENTS, CONCURRENT)))
+    label = "ne: busy slots on the peak day, 2025-10-01 (local time, Europe/Paris)"
+    chart = page[page.index(f'aria-label="{label}"') :]
+    chart = chart[: chart.index("</svg>")]
+    assert "<title>peak 3 busy at 08:07:00</title>" in chart
+    # The only step above capacity 2, as a red bar with its local times.
+    assert re.findall(r'<rect class="over"[^>]*><title>([^<]*)</title>', chart) == [
+        "08:07:00–08:10:00: 3 busy (1 over capacity)"
+    ]
+    assert chart.count('<line class="capacity"') == 1
+    # The steps: 0 from midnight, then 1, 2, 3, 2, 1, 0 (y grows downwards).
+    path = re.search(r'<path d="([^"]*)"', chart)
+    assert path is not None and path.group(1).count("V") == 7
+    # Its table too, under the detail tables.
+    assert "Peak_profile (7 rows)" in page
+
+
+def test_top_users_count_local_active_days_then_events_of_authenticated_users(
+    tmp_path: Path,
+) -> None:
+    page = page_of(audit_of(folder_of(tmp_path, CONCURRENT_EVENTS, CONCURRENT)))
+    table = page[page.index("<summary>Top users (3 rows)</summary>") :]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td></tr>", table)
+    # alice: 2025-10-01 and (01:30 local) 2025-10-02; the visitor is no user.
+    assert rows[:3] == [("bob", "2", "3"), ("alice", "2", "2"), ("carol", "1", "1")]
+
+
 def test_flex_balance_chart_marks_the_denied_charges_and_expiries(
     sample_audit: AuditResult,
 ) -> None:
@@ -123,4 +166,7 @@ def test_every_contract_has_a_section_with_its_charts_and_tables(
         assert f"<h2>{name}</h2>" in page
         assert f"{name}: units per day" in page
         assert f"{name}: events per hour and weekday" in page
+        if result.contract.model == "concurrent":
+            assert f"{name}: busy slots on the peak day" in page
     assert page.count("<h3>Month summary</h3>") == len(sample_audit.results)
+    assert page.count("<summary>Top users (") == len(sample_audit.results)

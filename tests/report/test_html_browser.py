@@ -113,6 +113,9 @@ def test_sample_report_loads_without_console_messages_and_every_chart_drew(
         name = result.contract.name
         assert any(label.startswith(f"{name}: units per day") for label in labels), name
         assert any(label.startswith(f"{name}: events per hour") for label in labels), name
+        if result.contract.model == "concurrent":
+            peak_day = f"{name}: busy slots on the peak day"
+            assert any(label.startswith(peak_day) for label in labels), name
     assert "autodesk-flex: balance of each pack (Europe/Paris)" in labels
     empty = [label for label, marks in parser.charts if marks == 0]
     assert empty == []
