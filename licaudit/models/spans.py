@@ -175,18 +175,47 @@ def held_at_peaks(
     what a chargeback shares it by (issue 13).
     """
     keys = list(by)
-    instants = peaks.filter(pl.col("peak_at").is_not_null()).select(
-        *[pl.col(key).alias(f"{key}_peak") for key in keys], "day", "peak_at"
+    instants = peaks.filter(pl.col("peak_at").is_not_null()).select(*keys, "day", "peak_at")
+    if not keys:
+        return _held_at(spans, instants)
+    # One search per group: the few groups (products) are looped over, never the spans.
+    parts = [
+        _held_at(spans.filter(_equal(keys, group)), instants.filter(_equal(keys, group)))
+        .drop(keys)
+        .with_columns(pl.lit(value, spans.schema[key]).alias(key) for key, value in group.items())
+        for group in instants.select(keys).unique().iter_rows(named=True)
+    ]
+    columns = ["day", *[name for name in spans.columns if name not in ("start", "end")]]
+    if not parts:
+        return spans.clear().select(pl.lit(None, pl.Date).alias("day"), pl.all()).select(columns)
+    return pl.concat(parts, how="vertical").select(columns)
+
+
+def _equal(keys: Sequence[str], group: dict[str, object]) -> pl.Expr:
+    return pl.all_horizontal(
+        [pl.col(key).is_null() if group[key] is None else pl.col(key) == group[key] for key in keys]
     )
-    # Two plain inequalities (a span without end ends after every instant): polars joins
-    # them by sorting (IEJoin), where an `or` would make it a cross join.
+
+
+def _held_at(spans: pl.DataFrame, instants: pl.DataFrame) -> pl.DataFrame:
+    """The spans holding each instant (``start <= T < end``), found by binary search.
+
+    The instants, sorted, are searched for each span's start (the first at or after it)
+    and end (the first at or after it, excluded): the span holds the instants between.
+    A busy span of minutes holds at most one day's peak, so the result stays small.
+    """
+    ordered = instants.sort("peak_at").with_row_index("instant_index")
+    times = ordered["peak_at"].rechunk()
     never = pl.lit(datetime.max.replace(tzinfo=UTC), INSTANT)
-    bounded = spans.with_columns(end=pl.col("end").fill_null(never))
-    held = instants.join_where(
-        bounded,
-        pl.col("start") <= pl.col("peak_at"),
-        pl.col("end") > pl.col("peak_at"),
+    held = (
+        spans.with_columns(
+            first=pl.lit(times).search_sorted(pl.col("start"), side="left"),
+            stop=pl.lit(times).search_sorted(pl.col("end").fill_null(never), side="left"),
+        )
+        .filter(pl.col("stop") > pl.col("first"))
+        .with_columns(instant_index=pl.int_ranges("first", "stop", dtype=pl.UInt32))
+        .explode("instant_index")
     )
-    if keys:
-        held = held.filter(*[pl.col(f"{key}_peak") == pl.col(key) for key in keys])
-    return held.drop("peak_at", "start", "end", *[f"{key}_peak" for key in keys])
+    return held.join(ordered.select("instant_index", "day"), on="instant_index").select(
+        "day", pl.exclude("day", "start", "end", "first", "stop", "instant_index")
+    )
