@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from licaudit.advisor import COST_NOTE, Advice
+from licaudit.report.html import STYLE as REPORT_STYLE
 
 WIDTH = 760
 HEIGHT = 260
@@ -33,25 +34,8 @@ COST_COLUMN = {"contract": "cost", "offer": "offer_cost"}
 OPEN_ROWS = 40
 """The candidates table is shown open up to this many rows; longer, it is folded."""
 
-STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 1100px; padding: 0 1rem; color: #222; font-size: 14px; }
-h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #4e79a7; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; }
-dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
-table { border-collapse: collapse; margin: 0.4rem 0 1rem; }
-th, td { border: 1px solid #ccc; padding: 0.15rem 0.5rem; }
-th { background: #f2f2f2; text-align: left; }
-td.number { text-align: right; font-variant-numeric: tabular-nums; }
-tr.optimum td { background: #e8f4e8; font-weight: 600; }
-p.note, p.line { margin: 0.2rem 0; color: #444; }
-p.warning { color: #8a4b00; }
-svg.chart { display: block; max-width: 100%; height: auto; margin: 0.4rem 0; }
-svg.chart text { font: 11px system-ui, sans-serif; fill: #444; }
-details > summary { cursor: pointer; font-weight: 600; margin: 0.6rem 0 0.3rem; }
-nav a { margin-right: 0.8rem; }
-figure { margin: 1rem 0; } figcaption { font-weight: 600; color: #333; }
-"""
+# The report page's look, and the optimum's row.
+STYLE = REPORT_STYLE + "tr.optimum td { background: #e8f4e8; font-weight: 600; }\n"
 
 
 @dataclass(frozen=True)
