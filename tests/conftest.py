@@ -13,6 +13,7 @@ import io
 import json
 import os
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +26,12 @@ from hypothesis import settings
 settings.register_profile("licaudit", deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("licaudit"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "licaudit")
+
+
+def utc(text: str) -> datetime:
+    """An instant written ISO 8601 without offset (``YYYY-MM-DD HH:MM[:SS[.ffffff]]``), in UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
 
 Record = Mapping[str, str | None]
 """One input row: column -> text. ``None`` is a null (JSON null, Parquet null, empty CSV cell)."""

@@ -22,16 +22,13 @@ from licaudit.ingest.roster import ROSTER_SCHEMA
 from licaudit.models import MODELS
 from licaudit.models.base import Detail, Model, ModelInput, ModelResult, NoOptions
 from licaudit.models.daily_active import DailyActiveOptions
+from tests.conftest import utc
 from tests.reference.daily_active_ref import daily_active
 
 PARIS = "Europe/Paris"
 
 # (ts in UTC, user, product); user None is anonymous.
 Event = tuple[str, str | None, str]
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def event_frame(rows: Sequence[Event]) -> pl.DataFrame:

@@ -22,6 +22,7 @@ from licaudit.models.concurrent import ConcurrentOptions
 from licaudit.models.daily_active import DailyActiveOptions
 from licaudit.models.floating import FloatingOptions
 from licaudit.pipeline import Request, read_inputs, run
+from tests.conftest import utc
 from tests.models.flex.support import flex_contract, use
 
 PARIS = "Europe/Paris"
@@ -29,10 +30,6 @@ GROUPS = pl.DataFrame(
     {"user": ["alice", "bob", "carol"], "group": ["Sales", "Sales", "IT"]},
     schema={"user": pl.String(), "group": pl.String()},
 )
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def event(

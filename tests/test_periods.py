@@ -10,13 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from licaudit.periods import build_calendar, local_day
+from tests.conftest import utc
 
 PARIS = "Europe/Paris"
 NEW_YORK = "America/New_York"
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def bounds(first: date, last: date, timezone: str) -> list[tuple[date, datetime, datetime]]:

@@ -22,6 +22,7 @@ from licaudit.ingest.timeparse import (
     parse_time,
     parse_time_struct,
 )
+from tests.conftest import utc
 from tests.reference import timeparse_ref
 
 PARIS = "Europe/Paris"
@@ -30,11 +31,6 @@ LORD_HOWE = "Australia/Lord_Howe"  # half-hour DST: its repeated and skipped spa
 TIMEZONES = ("UTC", PARIS, NEW_YORK, LORD_HOWE)
 
 Parsed = tuple[datetime | None, str | None]
-
-
-def utc(text: str) -> datetime:
-    """An instant written ISO 8601 without offset, in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def parse_series(values: pl.Series, *, tz: str = "UTC", order: DateOrder = "dmy") -> list[Parsed]:

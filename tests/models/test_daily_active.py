@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -17,17 +17,13 @@ from licaudit.contract import Contract, parse_contract_text
 from licaudit.ingest.events import EVENT_SCHEMA
 from licaudit.models.daily_active import DailyActiveOptions
 from licaudit.periods import build_calendar
+from tests.conftest import utc
 from tests.reference.daily_active_ref import daily_active
 
 PARIS = "Europe/Paris"
 NEW_YORK = "America/New_York"
 
 Row = tuple[str, str | None, str] | tuple[str, str | None, str, bool]
-
-
-def utc(text: str) -> datetime:
-    """An instant written ``YYYY-MM-DD HH:MM[:SS]`` in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def event_frame(rows: Sequence[Row]) -> pl.DataFrame:

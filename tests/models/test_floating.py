@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -12,45 +12,16 @@ from hypothesis import strategies as st
 
 from licaudit.audit import Evaluation, evaluate, run_contract
 from licaudit.contract import Contract, parse_contract_text
-from licaudit.ingest.events import EVENT_SCHEMA
 from licaudit.models.floating import FloatingOptions
 from licaudit.periods import build_calendar
+from tests.conftest import utc
+from tests.models.support import ev, frame
 from tests.reference.netexplorer_ref import floating
 
 PARIS = "Europe/Paris"
 NEW_YORK = "America/New_York"
 D = date(2025, 1, 15)  # Paris is UTC+1: the local day is [2025-01-14 23:00, 2025-01-15 23:00) UTC
 HOUR = timedelta(hours=1)
-
-
-def utc(text: str) -> datetime:
-    """An instant written ``YYYY-MM-DD HH:MM[:SS[.ffffff]]`` in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def ev(
-    ts: str,
-    user: str | None = "alice",
-    method: str = "web",
-    *,
-    anonymous: bool | None = None,
-    product: str = "default",
-) -> dict[str, Any]:
-    """One event; a row without user is anonymous unless told otherwise."""
-    return {
-        "ts": utc(ts),
-        "end": None,
-        "user": user,
-        "anonymous": user is None if anonymous is None else anonymous,
-        "method": method,
-        "product": product,
-        "session": None,
-        "device": None,
-    }
-
-
-def frame(events: Sequence[dict[str, Any]]) -> pl.DataFrame:
-    return pl.DataFrame(list(events), schema=EVENT_SCHEMA)
 
 
 def contract(

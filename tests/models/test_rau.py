@@ -7,7 +7,7 @@ midnight in January is 23:00 UTC the day before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from licaudit.errors import ConfigError
 from licaudit.ingest.events import EVENT_SCHEMA
 from licaudit.models.base import NoOptions
 from licaudit.models.rau import MODEL
+from tests.conftest import utc
 from tests.reference import netex_ref
 
 PARIS = "Europe/Paris"
@@ -29,11 +30,6 @@ NEW_YORK = "America/New_York"
 
 # (ts UTC "YYYY-MM-DD HH:MM", user, product[, anonymous]): anonymous defaults to user is None.
 Row = tuple[str, str | None, str] | tuple[str, str | None, str, bool]
-
-
-def utc(text: str) -> datetime:
-    """An instant written ``YYYY-MM-DD HH:MM[:SS]`` in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def event_frame(rows: Sequence[Row]) -> pl.DataFrame:

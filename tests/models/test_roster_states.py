@@ -7,7 +7,7 @@ Also home to the roster helpers and hypothesis strategies that the `accounts` an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -25,6 +25,7 @@ from licaudit.models.roster_states import (
     merge_spans,
     snapshot_summary,
 )
+from tests.conftest import utc
 from tests.reference import netex_ref
 
 PARIS = "Europe/Paris"
@@ -32,11 +33,6 @@ INSTANT = pl.Datetime("us", "UTC")
 
 RosterRow = tuple[str, str, str, bool]
 """(ts in UTC ``YYYY-MM-DD HH:MM``, user, product, active); ``seq`` is the row's position."""
-
-
-def utc(text: str) -> datetime:
-    """An instant written ``YYYY-MM-DD HH:MM[:SS]`` in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def roster_records(rows: Sequence[RosterRow]) -> list[dict[str, Any]]:

@@ -14,17 +14,13 @@ from hypothesis import strategies as st
 
 from licaudit.models.spans import daily_peaks
 from licaudit.periods import build_calendar
+from tests.conftest import utc
 from tests.reference.spans_ref import daily_peaks_ref
 
 PARIS = "Europe/Paris"
 INSTANT = pl.Datetime("us", "UTC")
 
 SpanRow = tuple[Any, datetime, datetime | None]
-
-
-def utc(text: str) -> datetime:
-    """An instant written ``YYYY-MM-DD HH:MM`` in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def paris_days(first: str, last: str) -> pl.DataFrame:

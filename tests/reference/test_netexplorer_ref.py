@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from tests.conftest import utc
 from tests.reference.netexplorer_ref import (
     Refusal,
     accounts,
@@ -16,11 +17,6 @@ from tests.reference.netexplorer_ref import (
 
 PARIS = "Europe/Paris"
 D = date(2025, 1, 15)  # Paris is UTC+1: the local day is [2025-01-14 23:00, 2025-01-15 23:00) UTC
-
-
-def utc(text: str) -> datetime:
-    """An instant written ``YYYY-MM-DD HH:MM[:SS]`` in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def ev(

@@ -25,10 +25,6 @@ INSTANT = pl.Datetime("us", "UTC")
 BOUGHT = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
 def use(
     start: datetime,
     length: timedelta | None = HOUR,

@@ -9,6 +9,7 @@ import pytest
 from licaudit.errors import ConfigError
 from licaudit.models.flex.charges import charge_counts
 from licaudit.models.flex.stretches import named_usage, stretches
+from tests.conftest import utc
 from tests.models.flex.support import (
     HOUR,
     MINUTE,
@@ -19,7 +20,6 @@ from tests.models.flex.support import (
     stretch_frame,
     units,
     use,
-    utc,
     window_starts,
 )
 

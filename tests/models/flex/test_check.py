@@ -5,17 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from licaudit.models.flex.check import check_lines, run_out
-from tests.models.flex.support import (
-    BOUGHT,
-    HOUR,
-    MINUTE,
-    T0,
-    flex_contract,
-    pack,
-    run,
-    use,
-    utc,
-)
+from tests.conftest import utc
+from tests.models.flex.support import BOUGHT, HOUR, MINUTE, T0, flex_contract, pack, run, use
 
 DAY = timedelta(hours=24)
 FIRST, LAST = date(2025, 1, 6), date(2025, 1, 15)

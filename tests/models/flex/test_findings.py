@@ -17,7 +17,8 @@ from licaudit.contract import parse_contract_text
 from licaudit.errors import ConfigError
 from licaudit.models.flex import FlexOptions
 from licaudit.models.flex.findings import sorted_by
-from tests.models.flex.support import HOUR, MINUTE, PARIS, T0, flex_contract, run, use, utc
+from tests.conftest import utc
+from tests.models.flex.support import HOUR, MINUTE, PARIS, T0, flex_contract, run, use
 
 DAY = timedelta(hours=24)
 SECOND = timedelta(seconds=1)

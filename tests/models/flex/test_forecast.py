@@ -13,17 +13,8 @@ from typing import Any
 import pytest
 
 from licaudit.models.flex.check import check_lines
-from tests.models.flex.support import (
-    BOUGHT,
-    HOUR,
-    MINUTE,
-    T0,
-    flex_contract,
-    pack,
-    run,
-    use,
-    utc,
-)
+from tests.conftest import utc
+from tests.models.flex.support import BOUGHT, HOUR, MINUTE, T0, flex_contract, pack, run, use
 
 DAY = timedelta(hours=24)
 NOW = utc("2025-01-15 23:00")  # the end of the last day, 16 January 00:00 in Paris

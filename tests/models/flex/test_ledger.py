@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 
+from tests.conftest import utc
 from tests.models.flex.support import (
     BOUGHT,
     HOUR,
@@ -20,7 +21,6 @@ from tests.models.flex.support import (
     run,
     units,
     use,
-    utc,
 )
 
 DAY = timedelta(hours=24)
