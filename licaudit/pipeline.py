@@ -161,10 +161,14 @@ def _contract_timezone(request: Request, settings: Settings) -> str:
 
 
 def read_inputs(
-    request: Request, need_contract: bool, on_progress: OnProgress | None = None
+    request: Request,
+    need_contract: bool,
+    on_progress: OnProgress | None = None,
+    settings: Settings | None = None,
 ) -> Inputs:
-    """Resolve the contracts, then read the events and the roster."""
-    settings = resolve_settings(request, need_contract)
+    """Resolve the contracts (unless ``settings`` are given), then read events and roster."""
+    if settings is None:
+        settings = resolve_settings(request, need_contract)
     explicit = (
         check_timezone(request.input_tz, "--input-tz", None)
         if request.input_tz

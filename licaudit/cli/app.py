@@ -24,6 +24,7 @@ from licaudit.cli.console import progress_callback, stderr
 from licaudit.cli.options import (
     Format,
 )
+from licaudit.contract import Settings
 from licaudit.errors import ConfigError, DataError, LicauditError
 from licaudit.ingest.columns import parse_map_option
 from licaudit.pipeline import (
@@ -105,18 +106,24 @@ def errors_to_exit_codes(debug: bool) -> Iterator[None]:
         raise typer.Exit(DataError.exit_code) from None
 
 
-def read(request: Request, need_contract: bool) -> Inputs:
+def read(request: Request, need_contract: bool, settings: Settings | None = None) -> Inputs:
     progress, on_progress = progress_callback(stderr())
     if progress is None:
-        return read_inputs(request, need_contract)
+        return read_inputs(request, need_contract, settings=settings)
     with progress:
-        return read_inputs(request, need_contract, on_progress)
+        return read_inputs(request, need_contract, on_progress, settings)
 
 
-def read_and_audit(request: Request, rejects: Path | None) -> tuple[Inputs, AuditResult]:
-    """What ``report`` and ``check`` share: read, write the rejects, run every contract."""
+def read_and_audit(
+    request: Request, rejects: Path | None, settings: Settings | None = None
+) -> tuple[Inputs, AuditResult]:
+    """What ``report`` and ``check`` share: read, write the rejects, run every contract.
+
+    ``settings``: the contract file already resolved (``check`` looks at it first), so that
+    it and the files it names are read once.
+    """
     report_range(request)  # a bad --from/--to stops before any file is read
-    inputs = read(request, need_contract=True)
+    inputs = read(request, need_contract=True, settings=settings)
     if rejects is not None:
         emit(csv_bytes(inputs.ingested.rejects), rejects, sys.stdout.buffer)
     check_usable(inputs.ingested, reconciliation_line(inputs.ingested))

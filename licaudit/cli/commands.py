@@ -193,8 +193,9 @@ def check(
             sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
             date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio,
         )  # fmt: skip
-        warnings = check_warnings(resolve_settings(request, need_contract=True))
-        inputs, audit = read_and_audit(request, rejects)
+        settings = resolve_settings(request, need_contract=True)
+        warnings = check_warnings(settings)
+        inputs, audit = read_and_audit(request, rejects, settings)
         for warning in [*warnings, *inputs.ingested.warnings, *audit.warnings]:
             stderr().print(f"warning: {warning}", markup=False, soft_wrap=True)
         lines = check_lines(audit, "day" if period is PeriodOption.day else "month")
