@@ -8,6 +8,7 @@ earliest and latest used event, in each contract's timezone), the scope filter,
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,8 +21,9 @@ from licaudit.ingest.encode import Encoded, decode, encode
 from licaudit.ingest.events import Ingested
 from licaudit.ingest.roster import Roster, RosterMode
 from licaudit.models import MODELS
-from licaudit.models.base import Contract, Model, ModelInput, ModelResult
+from licaudit.models.base import Contract, Model, ModelInput, ModelResult, Partial
 from licaudit.models.roster_states import apply_snapshots
+from licaudit.partition import merge, split_events
 from licaudit.periods import Calendar, build_calendar, local_day
 from licaudit.scoping import detail_frame, in_range, scope_label, scope_warnings
 
@@ -263,6 +265,18 @@ def _evaluate(
     model = MODELS[contract.model]
     model_input = _model_input(prepared, contract, model, calendar)
     result = model.compute(model_input)
+    return _evaluation(result, contract, model, model_input, date_from, date_to)
+
+
+def _evaluation(
+    result: ModelResult,
+    contract: Contract,
+    model: Model[Any],
+    model_input: ModelInput[Any],
+    date_from: date | None,
+    date_to: date | None,
+    events_in_scope: int | None = None,
+) -> Evaluation:
     details = {
         name: detail_frame(
             detail, contract, model_input.names, model_input.calendar, date_from, date_to
@@ -270,14 +284,51 @@ def _evaluate(
         for name, detail in result.details.items()
     }
     # What the model counted from: roster rows for a roster model, else events.
-    in_scope = (
-        model_input.roster.height
-        if model_input.roster is not None
-        else model_input.events.select(pl.len()).collect().item()
-    )
+    if model_input.roster is not None:
+        in_scope = model_input.roster.height
+    elif events_in_scope is not None:
+        in_scope = events_in_scope
+    else:
+        in_scope = model_input.events.select(pl.len()).collect().item()
     contributions = frozenset(name for name, d in result.details.items() if d.contributions)
     day_usage = _day_usage(result, contract, model, model_input)
     return Evaluation(day_usage, details, in_scope, contributions)
+
+
+def _evaluate_parts(
+    prepared: Prepared,
+    parts: Iterable[Prepared],
+    contracts: Sequence[Contract],
+    date_from: date | None,
+    date_to: date | None,
+) -> dict[str, Evaluation]:
+    """Every contract evaluated part by part: each part of the events (all the events of
+    its identities, ``licaudit.partition``) reduced by every split model's ``partial``,
+    then each model's ``finish`` over the merged partials. The roster models, which read
+    no events, run once on ``prepared``. Each part is visited once, whatever the number of
+    contracts, so that parts read from disk are read once."""
+    split = [c for c in contracts if MODELS[c.model].split is not None]
+    partials: dict[str, list[Partial]] = {c.name: [] for c in split}
+    counted = dict.fromkeys(partials, 0)
+    for part in parts:
+        for contract in split:
+            model = MODELS[contract.model]
+            assert model.split is not None
+            part_input = _model_input(part, contract, model)
+            partials[contract.name].append(model.split.partial(part_input))
+            counted[contract.name] += part_input.events.select(pl.len()).collect().item()
+    evaluations: dict[str, Evaluation] = {}
+    for contract in contracts:
+        model = MODELS[contract.model]
+        if model.split is None:
+            evaluations[contract.name] = _evaluate(prepared, contract, date_from, date_to)
+            continue
+        model_input = _model_input(prepared, contract, model)
+        result = model.split.finish(model_input, merge(partials[contract.name]))
+        evaluations[contract.name] = _evaluation(
+            result, contract, model, model_input, date_from, date_to, counted[contract.name]
+        )
+    return evaluations
 
 
 def evaluate(
@@ -301,9 +352,11 @@ def _run(
     currency: str,
     date_from: date | None,
     date_to: date | None,
+    evaluation: Evaluation | None = None,
 ) -> ContractResult:
     model = MODELS[contract.model]
-    evaluation = _evaluate(prepared, contract, date_from, date_to)
+    if evaluation is None:
+        evaluation = _evaluate(prepared, contract, date_from, date_to)
     all_days = evaluation.day_usage
     days = all_days.filter(in_range(pl.col("day"), date_from, date_to))
     day_rows = days.select(
@@ -378,12 +431,39 @@ def run_audit(
     date_to: date | None = None,
     roster: Roster | None = None,
     input_timezone: str = "UTC",
+    parts: int = 1,
 ) -> AuditResult:
-    """Every contract over the same used events (which must not be empty)."""
+    """Every contract over the same used events (which must not be empty).
+
+    ``parts`` > 1 cuts the events into that many parts by identity and runs the models
+    part by part (``licaudit.partition``): the same result, row for row.
+    """
     prepared = (
         prepare(ingested.events)
         if roster is None
         else prepare(ingested.events, roster.states, roster.mode)
     )
-    results = [_run(prepared, contract, currency, date_from, date_to) for contract in contracts]
+    evaluations: dict[str, Evaluation] = {}
+    if parts > 1:
+        evaluations = _evaluate_parts(
+            prepared, split_prepared(prepared, parts), contracts, date_from, date_to
+        )
+    results = [
+        _run(prepared, contract, currency, date_from, date_to, evaluations.get(contract.name))
+        for contract in contracts
+    ]
     return AuditResult(ingested, results, currency, input_timezone)
+
+
+def split_prepared(prepared: Prepared, parts: int) -> list[Prepared]:
+    """``prepared`` cut into ``parts`` by identity: each part's events, the same names and
+    report range (so the same calendars), no roster (the roster models are not split)."""
+    encoded = prepared.encoded
+    return [
+        Prepared(
+            encoded=Encoded(events=events, roster=None, names=encoded.names),
+            first_ts=prepared.first_ts,
+            last_ts=prepared.last_ts,
+        )
+        for events in split_events(encoded.events, encoded.names, parts)
+    ]

@@ -38,6 +38,8 @@ __all__ = [
     "ModelResult",
     "Names",
     "NoOptions",
+    "Partial",
+    "Split",
 ]
 
 Reads = Literal["events", "roster"]
@@ -139,6 +141,30 @@ class ModelResult:
     details: dict[str, Detail] = field(default_factory=dict)
 
 
+Partial = dict[str, pl.DataFrame]
+"""What a model keeps of one part of the events: named frames whose rows concatenate."""
+
+
+@dataclass(frozen=True)
+class Split(Generic[OptionsT]):
+    """A model that decomposes by identity: ``compute = finish(partial(events))``.
+
+    ``partial`` reduces raw events to per-identity rows (a user's seats per day, a slot's
+    busy spans, a key's usage stretches) and must look at no other identity's events;
+    ``finish`` turns the concatenated partials of every part into the model's result,
+    without looking at ``ModelInput.events``. When every user's events (and every
+    visitor session's) are in one part, the partials of the parts concatenate to the
+    partial of all the events, so the result is the same however the events are split
+    (``licaudit.partition``; tested on random logs).
+    """
+
+    partial: Callable[[ModelInput[OptionsT]], Partial]
+    finish: Callable[[ModelInput[OptionsT], Partial], ModelResult]
+
+    def compute(self, model_input: ModelInput[OptionsT]) -> ModelResult:
+        return self.finish(model_input, self.partial(model_input))
+
+
 @dataclass(frozen=True)
 class Model(Generic[OptionsT]):
     """A licence model: its contract name, what it reads, how it scopes, and its computation."""
@@ -157,6 +183,9 @@ class Model(Generic[OptionsT]):
     # What `licaudit check` finds beyond capacity (Flex: denials, run-out), from the
     # contract, its decoded detail tables and the first and last reported days.
     check: CheckFunction | None = None
+    # How it decomposes by identity, for running on parts of the events (issue 11);
+    # None for the roster models, which read no events.
+    split: Split[OptionsT] | None = None
 
     def option_fields(self) -> tuple[dataclasses.Field[Any], ...]:
         return dataclasses.fields(self.options)  # type: ignore[arg-type]

@@ -26,7 +26,7 @@ from typing import Literal
 
 import polars as pl
 
-from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult
+from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult, Partial, Split
 from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks, edges, held_at_peaks, sweep
 
 NAME = "concurrent"
@@ -192,13 +192,12 @@ def sliding_profile(spans: pl.DataFrame, day: pl.DataFrame) -> pl.DataFrame:
 
 
 def sliding_peaks(
-    model_input: ModelInput[ConcurrentOptions],
+    model_input: ModelInput[ConcurrentOptions], spans: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Per day: the most busy slots at once, its first instant, minutes above capacity; the
-    (day, identity) slots busy at that instant (``peak_holders``); the peak day's profile."""
+    (day, identity) slots busy at that instant (``peak_holders``); the peak day's profile.
+    ``spans``: every slot's busy spans, as ``identity_spans`` gives them."""
     capacity = model_input.capacity
-    methods = max(model_input.names.methods.height, 1)
-    spans = identity_spans(slotted(model_input), model_input.options.window, methods)
     daily = daily_peaks(spans, model_input.calendar.days, over=capacity)
     over = minutes(pl.col("time_over")) if capacity is not None else pl.lit(None, pl.Float64)
     at_peaks = held_at_peaks(spans, daily).group_by("day", "identity").agg(slots=pl.len())
@@ -206,23 +205,34 @@ def sliding_peaks(
     return daily.select("day", "peak", "peak_at", minutes_over=over), at_peaks, profile
 
 
-def fixed_buckets(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
-    """Every bucket with an event, sorted: ``bucket``, ``count`` of its slots, ``start`` and
-    the ``day`` of its start (buckets starting outside the calendar left out)."""
-    calendar = model_input.calendar
+def slot_buckets(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
+    """Per bucket with an event and identity: ``bucket``, ``identity`` (null: the lone
+    rows, each its own slot), and ``slots``, the identity's distinct slots in the bucket."""
     width = microseconds(model_input.options.window)
+    methods = max(model_input.names.methods.height, 1)
     slots = slotted(model_input)
     bucket = (pl.col("ts").dt.epoch("us") // width).alias("bucket")
-    # Distinct slots of a bucket: those of a named identity, and every lone row.
-    counts = pl.concat(
-        [
-            slots.named.group_by(bucket).agg(count=pl.col("group").n_unique().cast(pl.Int64)),
-            slots.lone.group_by(bucket).agg(count=pl.len().cast(pl.Int64)),
-        ]
+    named = slots.named.group_by(bucket, identity=pl.col("group") // methods).agg(
+        slots=pl.col("group").n_unique().cast(pl.Int64)
     )
+    lone = slots.lone.group_by(bucket).agg(
+        identity=pl.lit(None, pl.Int64), slots=pl.len().cast(pl.Int64)
+    )
+    return pl.concat([named, lone]).collect()
+
+
+def fixed_buckets(
+    model_input: ModelInput[ConcurrentOptions], slot_counts: pl.DataFrame
+) -> pl.DataFrame:
+    """Every bucket with an event, sorted: ``bucket``, ``count`` of its slots, ``start`` and
+    the ``day`` of its start (buckets starting outside the calendar left out).
+    ``slot_counts``: as ``slot_buckets`` gives them."""
+    calendar = model_input.calendar
+    width = microseconds(model_input.options.window)
     return (
-        counts.group_by("bucket")
-        .agg(pl.col("count").sum())
+        slot_counts.lazy()
+        .group_by("bucket")
+        .agg(count=pl.col("slots").sum())
         .sort("bucket")
         .with_columns(start=(pl.col("bucket") * width).cast(INSTANT))
         .with_columns(day=calendar.day_of(pl.col("start")))
@@ -296,30 +306,19 @@ def fixed_profile(buckets: pl.DataFrame, day: pl.DataFrame, window: timedelta) -
     return changes_only(latest.select("instant", "busy"))
 
 
-def fixed_holders(model_input: ModelInput[ConcurrentOptions], peaks: pl.DataFrame) -> pl.DataFrame:
+def fixed_holders(
+    model_input: ModelInput[ConcurrentOptions], slot_counts: pl.DataFrame, peaks: pl.DataFrame
+) -> pl.DataFrame:
     """The (day, identity) slots with an event in each day's peak bucket (``peak_at``)."""
     width = microseconds(model_input.options.window)
-    methods = max(model_input.names.methods.height, 1)
-    slots = slotted(model_input)
-    bucket = (pl.col("ts").dt.epoch("us") // width).alias("bucket")
-    peak_buckets = (
-        peaks.lazy()
-        .filter(pl.col("peak_at").is_not_null())
-        .select("day", bucket=pl.col("peak_at").dt.epoch("us") // width)
+    peak_buckets = peaks.filter(pl.col("peak_at").is_not_null()).select(
+        "day", bucket=pl.col("peak_at").dt.epoch("us") // width
     )
-    named = (
-        slots.named.with_columns(bucket)
-        .join(peak_buckets, on="bucket")
-        .group_by("day", identity=pl.col("group") // methods)
-        .agg(slots=pl.col("group").n_unique())
+    return (
+        slot_counts.join(peak_buckets, on="bucket")
+        .group_by("day", "identity")
+        .agg(slots=pl.col("slots").sum())
     )
-    lone = (
-        slots.lone.with_columns(bucket)
-        .join(peak_buckets, on="bucket")
-        .group_by("day")
-        .agg(identity=pl.lit(None, pl.Int64), slots=pl.len())
-    )
-    return pl.concat([named, lone], how="vertical_relaxed").collect()
 
 
 def peak_holders(at_peaks: pl.DataFrame, users: int) -> pl.DataFrame:
@@ -335,15 +334,24 @@ def peak_holders(at_peaks: pl.DataFrame, users: int) -> pl.DataFrame:
     )
 
 
-def compute(model_input: ModelInput[ConcurrentOptions]) -> ModelResult:
+def partial(model_input: ModelInput[ConcurrentOptions]) -> Partial:
+    """Each slot's busy spans (sliding), or its buckets with an event (fixed)."""
     if model_input.options.window_mode == "fixed":
-        buckets = fixed_buckets(model_input)
+        return {"slot_buckets": slot_buckets(model_input)}
+    methods = max(model_input.names.methods.height, 1)
+    return {"spans": identity_spans(slotted(model_input), model_input.options.window, methods)}
+
+
+def finish(model_input: ModelInput[ConcurrentOptions], partials: Partial) -> ModelResult:
+    if model_input.options.window_mode == "fixed":
+        slot_counts = partials["slot_buckets"]
+        buckets = fixed_buckets(model_input, slot_counts)
         peaks = fixed_peaks(model_input, buckets)
-        at_peaks = fixed_holders(model_input, peaks)
+        at_peaks = fixed_holders(model_input, slot_counts, peaks)
         day = peak_day(peaks, model_input.calendar.days)
         profile = fixed_profile(buckets, day, model_input.options.window)
     else:
-        peaks, at_peaks, profile = sliding_peaks(model_input)
+        peaks, at_peaks, profile = sliding_peaks(model_input, partials["spans"])
     peaks = peaks.cast({"peak": pl.Int64, "peak_at": INSTANT, "minutes_over": pl.Float64})
     day_usage = peaks.select("day", units="peak")
     holders = peak_holders(at_peaks, model_input.names.users.height)
@@ -358,10 +366,12 @@ def compute(model_input: ModelInput[ConcurrentOptions]) -> ModelResult:
     )
 
 
+SPLIT = Split(partial, finish)
 MODEL = Model(
     name=NAME,
     summary="most (user or visitor, method) slots busy at once per local day, 10-minute spans",
     options=ConcurrentOptions,
-    compute=compute,
+    compute=SPLIT.compute,
+    split=SPLIT,
     named_users=False,
 )

@@ -19,7 +19,7 @@ from typing import Literal
 
 import polars as pl
 
-from licaudit.models.base import Detail, Model, ModelInput, ModelResult
+from licaudit.models.base import Detail, Model, ModelInput, ModelResult, Partial, Split
 
 NAME = "daily-active"
 
@@ -68,8 +68,13 @@ def user_days(model_input: ModelInput[DailyActiveOptions]) -> pl.LazyFrame:
     )
 
 
-def compute(model_input: ModelInput[DailyActiveOptions]) -> ModelResult:
-    per_user = user_days(model_input).collect()
+def partial(model_input: ModelInput[DailyActiveOptions]) -> Partial:
+    """Each user's seats per day: the rows every other table of the model is made from."""
+    return {"user_days": user_days(model_input).collect()}
+
+
+def finish(model_input: ModelInput[DailyActiveOptions], partials: Partial) -> ModelResult:
+    per_user = partials["user_days"]
     day_usage = per_user.group_by("day").agg(units=pl.col("seats").sum().cast(pl.Int64))
     refused_users = refused(per_user, model_input.capacity)
     # Who took the day's seats: what a chargeback splits per group (issue 13).
@@ -104,9 +109,11 @@ def refused(per_user: pl.DataFrame, capacity: int | None) -> pl.DataFrame:
     )
 
 
+SPLIT = Split(partial, finish)
 MODEL = Model(
     name=NAME,
     summary="distinct authenticated users per local day, extra seats past 5 methods / 2 sync",
     options=DailyActiveOptions,
-    compute=compute,
+    compute=SPLIT.compute,
+    split=SPLIT,
 )

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult
+from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult, Partial, Split
 from licaudit.models.concurrent import microseconds, runs
 from licaudit.models.spans import daily_peaks, held_at_peaks
 from licaudit.periods import Calendar
@@ -112,8 +112,13 @@ def holders(licences: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:
     return held.sort("user").select("user", assigned_at="assigned", releases_at="released")
 
 
-def compute(model_input: ModelInput[FloatingOptions]) -> ModelResult:
-    held = licences(model_input)
+def partial(model_input: ModelInput[FloatingOptions]) -> Partial:
+    """Each user's licences, assigned and released."""
+    return {"licences": licences(model_input)}
+
+
+def finish(model_input: ModelInput[FloatingOptions], partials: Partial) -> ModelResult:
+    held = partials["licences"].sort("user", "assigned")
     calendar = model_input.calendar
     spans = held.select(start="assigned", end="released")
     peaks = daily_peaks(spans, calendar.days)
@@ -131,10 +136,12 @@ def compute(model_input: ModelInput[FloatingOptions]) -> ModelResult:
     )
 
 
+SPLIT = Split(partial, finish)
 MODEL = Model(
     name=NAME,
     summary="most floating licences held at once per local day, released 30 days after a "
     "user's last event",
     options=FloatingOptions,
-    compute=compute,
+    compute=SPLIT.compute,
+    split=SPLIT,
 )

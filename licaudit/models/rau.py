@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from licaudit.models.base import Calendar, Detail, Model, ModelInput, ModelResult, NoOptions
+from licaudit.models.base import (
+    Calendar,
+    Detail,
+    Model,
+    ModelInput,
+    ModelResult,
+    NoOptions,
+    Partial,
+    Split,
+)
 
 NAME = "rau"
 
@@ -69,8 +78,13 @@ def running_counts(counted: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:
     )
 
 
-def compute(model_input: ModelInput[NoOptions]) -> ModelResult:
-    counted = user_months(model_input)
+def partial(model_input: ModelInput[NoOptions]) -> Partial:
+    """Each user's first and last access and active days per product and month."""
+    return {"user_months": user_months(model_input)}
+
+
+def finish(model_input: ModelInput[NoOptions], partials: Partial) -> ModelResult:
+    counted = partials["user_months"]
     users = counted.sort("product", "month", "user").select(
         "product", "month", "user", "first_access", "last_access", "active_days"
     )
@@ -80,11 +94,13 @@ def compute(model_input: ModelInput[NoOptions]) -> ModelResult:
     )
 
 
+SPLIT = Split(partial, finish)
 MODEL = Model(
     name=NAME,
     summary="per product: distinct authenticated users month to date (Netex Cloud RAU)",
     options=NoOptions,
-    compute=compute,
+    compute=SPLIT.compute,
+    split=SPLIT,
     scoping="per-product",
     named_users=True,
 )

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 import polars as pl
 
 from licaudit.errors import ConfigError
-from licaudit.models.base import Detail, Model, ModelInput, ModelResult
+from licaudit.models.base import Detail, Model, ModelInput, ModelResult, Partial, Split
 from licaudit.models.flex.charges import CHARGE_SCHEMA, optimistic_charges
 from licaudit.models.flex.check import check_lines
-from licaudit.models.flex.findings import findings_table
+from licaudit.models.flex.findings import findings_table, named_device_blocks
 from licaudit.models.flex.forecast import FORECAST_SCHEMA, forecast_table
 from licaudit.models.flex.ledger import (
     LEDGER_SCHEMA,
@@ -35,7 +35,7 @@ from licaudit.models.flex.stretches import named_usage, stretches
 
 NAME = "flex"
 
-__all__ = ["MODEL", "FlexOptions", "compute"]
+__all__ = ["MODEL", "FlexOptions", "finish", "partial"]
 
 
 def product_rates(model_input: ModelInput[FlexOptions], products: pl.Series) -> pl.DataFrame:
@@ -85,9 +85,19 @@ def balances(ledger: pl.DataFrame, packs: pl.DataFrame, days: pl.DataFrame) -> p
     )
 
 
-def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
+def partial(model_input: ModelInput[FlexOptions]) -> Partial:
+    """Each key's usage stretches, and each named user's device blocks."""
+    return {
+        "stretches": stretches(named_usage(model_input.events), model_input.options.idle_timeout),
+        "device_blocks": named_device_blocks(model_input.events),
+    }
+
+
+def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResult:
     options, calendar = model_input.options, model_input.calendar
-    spans = stretches(named_usage(model_input.events), options.idle_timeout)
+    # Sorted by key then start, as the charges and the ledger walk them (the stretches of
+    # several parts come one part after another).
+    spans = partials["stretches"].sort("user", "product", "start")
     rates = product_rates(model_input, spans["product"])
     charges = optimistic_charges(spans, rates, options.window, options.grace)
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA)
@@ -128,7 +138,9 @@ def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
         details={
             # About the whole range: the findings over it, the forecast from its end.
             "findings": Detail(
-                findings_table(model_input.events, charges, calendar, options, model_input.names)
+                findings_table(
+                    partials["device_blocks"], charges, calendar, options, model_input.names
+                )
             ),
             "forecast": Detail(pack_forecast),
             "charges": Detail(charges.cast(CHARGE_SCHEMA), "window_start", "instant"),
@@ -138,11 +150,13 @@ def compute(model_input: ModelInput[FlexOptions]) -> ModelResult:
     )
 
 
+SPLIT = Split(partial, finish)
 MODEL = Model(
     name=NAME,
     summary="Autodesk Flex: tokens per named user, product and 24-hour window, drawn on packs",
     options=FlexOptions,
-    compute=compute,
+    compute=SPLIT.compute,
+    split=SPLIT,
     scoping="per-product",
     named_users=True,
     month_rollup="sum",

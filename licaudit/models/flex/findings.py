@@ -291,10 +291,23 @@ def with_device_names(found: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     return found.drop("devices").join(named, on=["user", "product"])
 
 
-def device_findings(usage: pl.DataFrame, calendar: Calendar) -> list[pl.DataFrame]:
-    """The ``device-overlap`` and ``too-many-devices`` findings."""
-    blocks = device_blocks(usage)
+def named_device_blocks(events: pl.LazyFrame) -> pl.DataFrame:
+    """``device_blocks`` of the events' device use, each with its ``device`` name: what the
+    device findings are made from, per user (so the blocks of parts of the events
+    concatenate to those of all of them)."""
+    usage = device_usage(events)
     names = usage.group_by("device_code").agg(pl.col("device").first())
+    return device_blocks(usage).join(names, on="device_code", how="left")
+
+
+def device_findings(blocks: pl.DataFrame, calendar: Calendar) -> list[pl.DataFrame]:
+    """The ``device-overlap`` and ``too-many-devices`` findings, from ``named_device_blocks``
+    (of one part of the events, or of several concatenated: codes are renumbered here)."""
+    blocks = blocks.with_columns(
+        device_code=pl.col("device").cast(pl.Categorical).to_physical()
+    ).sort("user", "product", "device_code", "start")
+    names = blocks.group_by("device_code").agg(pl.col("device").first())
+    blocks = blocks.drop("device")
     overlaps = with_device_names(device_overlaps(blocks, calendar), names).select(
         "user",
         "product",
@@ -380,7 +393,7 @@ def occasional_users(charged: pl.DataFrame) -> pl.DataFrame:
 
 
 def findings_table(
-    events: pl.LazyFrame,
+    blocks: pl.DataFrame,
     charges: pl.DataFrame,
     calendar: Calendar,
     options: FlexOptions,
@@ -389,13 +402,13 @@ def findings_table(
     """The findings table (``FINDINGS_SCHEMA``): by finding, most tokens first, then user
     and product.
 
-    ``events``: the scope's events with codes and ``day``; ``charges``: every charge as
-    the model decided it (charged and denied).
+    ``blocks``: the named users' device use, as ``named_device_blocks`` gives it;
+    ``charges``: every charge as the model decided it (charged and denied).
     """
     charged = charged_in_range(charges, calendar)
     found = [
         plugins_at_startup(charged, plugin_pairs(options, names)),
-        *device_findings(device_usage(events), calendar),
+        *device_findings(blocks, calendar),
         occasional_users(charged),
     ]
     if options.named_user_price is not None and options.token_price is not None:
