@@ -25,6 +25,7 @@ from licaudit.models.base import Contract, Model, ModelInput, ModelResult, Parti
 from licaudit.models.roster_states import apply_snapshots
 from licaudit.partition import merge, split_events
 from licaudit.periods import Calendar, build_calendar, local_day
+from licaudit.scale import PartStore
 from licaudit.scoping import detail_frame, in_range, scope_label, scope_warnings
 
 Period = Literal["day", "month"]
@@ -192,13 +193,20 @@ def prepare(
     A snapshot roster becomes status events here, on the whole roster: a snapshot lists
     every product, so it must be read before any contract's scope applies (SPEC 1.5).
     """
+    roster = account_states(roster, roster_mode)
+    span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
+    return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
+
+
+def account_states(roster: pl.DataFrame | None, roster_mode: RosterMode) -> pl.DataFrame | None:
+    """The roster as status changes of accounts: snapshots turned into changes, and the
+    rows of no user (marking an empty snapshot) left out."""
     if roster is not None and roster_mode == "snapshot":
         roster = apply_snapshots(roster)
     if roster is not None:
         # Anonymous roster rows (null user) marked their snapshot; they are no account.
         roster = roster.filter(pl.col("user").is_not_null())
-    span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
-    return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
+    return roster
 
 
 def _model_input(
@@ -432,22 +440,34 @@ def run_audit(
     roster: Roster | None = None,
     input_timezone: str = "UTC",
     parts: int = 1,
+    store: PartStore | None = None,
 ) -> AuditResult:
     """Every contract over the same used events (which must not be empty).
 
     ``parts`` > 1 cuts the events into that many parts by identity and runs the models
-    part by part (``licaudit.partition``): the same result, row for row.
+    part by part (``licaudit.partition``); a ``store`` holds the events already in parts,
+    kept as codes while they were read (large inputs, ``licaudit.scale``), each part given
+    once to every contract's model. The same result, row for row, in every case.
     """
-    prepared = (
-        prepare(ingested.events)
-        if roster is None
-        else prepare(ingested.events, roster.states, roster.mode)
-    )
+    states = None if roster is None else roster.states
+    mode = "events" if roster is None else roster.mode
+    prepared: Prepared
+    pieces: Iterable[Prepared] | None = None
+    if store is not None:
+        encoded = store.encoded(account_states(states, mode))
+        prepared = Prepared(encoded=encoded, first_ts=store.first_ts, last_ts=store.last_ts)
+        pieces = (with_events(prepared, events) for events in store.encoded_parts())
+    else:
+        prepared = prepare(ingested.events, states, mode)
+        if parts > 1:
+            names = prepared.encoded.names
+            pieces = [
+                with_events(prepared, events)
+                for events in split_events(prepared.encoded.events, names, parts)
+            ]
     evaluations: dict[str, Evaluation] = {}
-    if parts > 1:
-        evaluations = _evaluate_parts(
-            prepared, split_prepared(prepared, parts), contracts, date_from, date_to
-        )
+    if pieces is not None:
+        evaluations = _evaluate_parts(prepared, pieces, contracts, date_from, date_to)
     results = [
         _run(prepared, contract, currency, date_from, date_to, evaluations.get(contract.name))
         for contract in contracts
@@ -455,15 +475,11 @@ def run_audit(
     return AuditResult(ingested, results, currency, input_timezone)
 
 
-def split_prepared(prepared: Prepared, parts: int) -> list[Prepared]:
-    """``prepared`` cut into ``parts`` by identity: each part's events, the same names and
-    report range (so the same calendars), no roster (the roster models are not split)."""
-    encoded = prepared.encoded
-    return [
-        Prepared(
-            encoded=Encoded(events=events, roster=None, names=encoded.names),
-            first_ts=prepared.first_ts,
-            last_ts=prepared.last_ts,
-        )
-        for events in split_events(encoded.events, encoded.names, parts)
-    ]
+def with_events(prepared: Prepared, events: pl.DataFrame) -> Prepared:
+    """A part of ``prepared``: these events, the same names and report range (so the same
+    calendars), no roster (the roster models are not split)."""
+    return Prepared(
+        encoded=Encoded(events=events, roster=None, names=prepared.encoded.names),
+        first_ts=prepared.first_ts,
+        last_ts=prepared.last_ts,
+    )

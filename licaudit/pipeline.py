@@ -25,6 +25,7 @@ from licaudit.contract import (
     load_contract_file,
 )
 from licaudit.errors import ConfigError, DataError
+from licaudit.ingest.discover import discover
 from licaudit.ingest.events import Ingested, IngestOptions, OnProgress, ingest
 from licaudit.ingest.groups import read_groups
 from licaudit.ingest.roster import Roster, RosterMode, read_roster
@@ -33,6 +34,7 @@ from licaudit.models import MODELS
 from licaudit.models.base import Contract
 from licaudit.reconcile import differing_rows, export_days, read_vendor_export, reconcile
 from licaudit.report.check import overage_lines
+from licaudit.scale import PartStore, estimated_rows, parts_for
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class Request:
     date_from: str | None = None
     date_to: str | None = None
     max_reject_ratio: float = 0.01
+    # Parts by identity for large inputs (``licaudit.scale``); None: chosen from the size.
+    parts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class Inputs:
     input_timezone: str
     # user, group: who pays for what (the chargeback, issue 13), when a groups file is given.
     groups: pl.DataFrame | None = None
+    # The used events in parts by identity, when the input was read that way (large
+    # inputs, ``licaudit.scale``); ``ingested.events`` is then empty.
+    store: PartStore | None = None
 
 
 def _contract_file(request: Request) -> Settings | None:
@@ -165,8 +172,14 @@ def read_inputs(
     need_contract: bool,
     on_progress: OnProgress | None = None,
     settings: Settings | None = None,
+    parts: bool = False,
 ) -> Inputs:
-    """Resolve the contracts (unless ``settings`` are given), then read events and roster."""
+    """Resolve the contracts (unless ``settings`` are given), then read events and roster.
+
+    ``parts``: the events may be kept in parts by identity as they are read — when
+    ``--parts`` asks for more than one, or, without it, when the input is estimated
+    above ``licaudit.scale.AUTO_ROWS`` events.
+    """
     if settings is None:
         settings = resolve_settings(request, need_contract)
     explicit = (
@@ -189,7 +202,15 @@ def read_inputs(
         | ({request.groups} if request.groups else set())
         | set(request.not_events),
     )
-    ingested = ingest(list(request.paths), options, on_progress)
+    store = None
+    if parts:
+        count = request.parts
+        if count is None:
+            files, _ = discover(list(request.paths), options.recursive, options.exclude)
+            count = parts_for(estimated_rows(files))
+        store = PartStore(count) if count > 1 else None
+    sink = None if store is None else store.add
+    ingested = ingest(list(request.paths), options, on_progress, sink)
     roster_path = request.roster or settings.roster
     roster_mode = request.roster_mode or settings.roster_mode
     roster = read_roster(roster_path, options, roster_mode) if roster_path else None
@@ -201,6 +222,7 @@ def read_inputs(
         roster=roster,
         input_timezone=naive_tz,
         groups=groups,
+        store=store,
     )
 
 
@@ -315,6 +337,7 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
         last,
         inputs.roster,
         inputs.input_timezone,
+        store=inputs.store,
     )
     if inputs.groups is not None:
         # With a groups file: the `chargeback` and `ungrouped` tables (issue 13).

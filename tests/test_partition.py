@@ -29,6 +29,7 @@ from licaudit.models.flex import FlexOptions
 from licaudit.models.flex.files import Packs, Rates
 from licaudit.models.floating import FloatingOptions
 from licaudit.partition import split_events
+from licaudit.scale import PartStore
 from tests.models.flex.support import pack
 
 PARIS = "Europe/Paris"
@@ -129,6 +130,22 @@ def audit(rows: list[dict[str, Any]], parts: int) -> AuditResult:
     return run_audit(ingested, CONTRACTS, "EUR", roster=roster(), parts=parts)
 
 
+def streamed(rows: list[dict[str, Any]], parts: int, files: int) -> AuditResult:
+    """The rows read as ``files`` files, kept as codes in ``parts`` parts as each is read."""
+    events = pl.DataFrame(rows, schema=EVENT_SCHEMA)
+    store = PartStore(parts)
+    size = -(-events.height // files)
+    for offset in range(0, events.height, size):
+        store.add(events.slice(offset, size))
+    ingested = Ingested(
+        events=events.clear(),
+        rejects=pl.DataFrame(schema=REJECT_SCHEMA),
+        files=[],
+        rows_streamed=events.height,
+    )
+    return run_audit(ingested, CONTRACTS, "EUR", roster=roster(), store=store)
+
+
 def tables(result: AuditResult) -> dict[tuple[str, str], pl.DataFrame]:
     found = {}
     for period in ("day", "month"):
@@ -154,6 +171,19 @@ def test_models_run_in_parts_by_identity_give_the_whole_frame_result(
         assert cut.keys() == whole.keys()
         for key, frame in whole.items():
             assert cut[key].equals(frame), (parts, key)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs(), st.integers(1, 3))
+def test_events_kept_as_codes_in_parts_while_read_give_the_whole_frame_result(
+    rows: list[dict[str, Any]], files: int
+) -> None:
+    whole = tables(audit(rows, 1))
+    for parts in (1, 4):
+        cut = tables(streamed(rows, parts, files))
+        assert cut.keys() == whole.keys()
+        for key, frame in whole.items():
+            assert cut[key].equals(frame), (parts, files, key)
 
 
 def test_visitors_of_a_session_share_a_part_with_the_user_named_anon_session() -> None:

@@ -106,12 +106,16 @@ def errors_to_exit_codes(debug: bool) -> Iterator[None]:
         raise typer.Exit(DataError.exit_code) from None
 
 
-def read(request: Request, need_contract: bool, settings: Settings | None = None) -> Inputs:
+def read(
+    request: Request, need_contract: bool, settings: Settings | None = None, parts: bool = False
+) -> Inputs:
+    """``read_inputs`` with a progress bar on a terminal; ``parts``: large inputs may be
+    kept in parts by identity (``licaudit.scale``), for ``report`` and ``check``."""
     progress, on_progress = progress_callback(stderr())
     if progress is None:
-        return read_inputs(request, need_contract, settings=settings)
+        return read_inputs(request, need_contract, settings=settings, parts=parts)
     with progress:
-        return read_inputs(request, need_contract, on_progress, settings)
+        return read_inputs(request, need_contract, on_progress, settings, parts=parts)
 
 
 def read_and_audit(
@@ -123,7 +127,7 @@ def read_and_audit(
     it and the files it names are read once.
     """
     report_range(request)  # a bad --from/--to stops before any file is read
-    inputs = read(request, need_contract=True, settings=settings)
+    inputs = read(request, need_contract=True, settings=settings, parts=True)
     if rejects is not None:
         emit(csv_bytes(inputs.ingested.rejects), rejects, sys.stdout.buffer)
     check_usable(inputs.ingested, reconciliation_line(inputs.ingested))

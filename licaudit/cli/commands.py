@@ -36,6 +36,7 @@ from licaudit.cli.options import (
     MapOpt,
     ModelOpt,
     OutputOpt,
+    PartsOpt,
     Paths,
     PeriodOpt,
     PeriodOption,
@@ -101,6 +102,7 @@ def report(
     output: OutputOpt = None,
     rejects: RejectsOpt = None,
     max_reject_ratio: RatioOpt = 0.01,
+    parts: PartsOpt = None,
     fail_on_overage: FailOnOverageOpt = False,
     csv_dialect: CsvDialectOpt = CsvDialect.rfc4180,
     debug: DebugOpt = False,
@@ -115,7 +117,7 @@ def report(
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
             sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
             groups=groups, date_from=date_from, date_to=date_to,
-            max_reject_ratio=max_reject_ratio,
+            max_reject_ratio=max_reject_ratio, parts=parts,
         )  # fmt: skip
         inputs, audit = read_and_audit(request, rejects)
         names = audit.table_names()
@@ -182,6 +184,7 @@ def check(
     date_to: ToOpt = None,
     rejects: RejectsOpt = None,
     max_reject_ratio: RatioOpt = 0.01,
+    parts: PartsOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """For cron: print one line per contract and period over capacity; exit 1 on overage."""
@@ -191,7 +194,7 @@ def check(
             paths, column_map, contract=contract, model=model, capacity=capacity,
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
             sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
-            date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio,
+            date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio, parts=parts,
         )  # fmt: skip
         settings = resolve_settings(request, need_contract=True)
         warnings = check_warnings(settings)

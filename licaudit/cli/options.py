@@ -152,6 +152,17 @@ RatioOpt = Annotated[
         help="Exit 3 when a larger share of rows is rejected (default 0.01).",
     ),
 ]
+PartsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--parts",
+        min=1,
+        metavar="N",
+        help="Keep the events in N parts by user as they are read, and run the models part by "
+        "part: same results, far less memory on very large inputs (default: 1 up to about "
+        "25 million events, then one part per 12.5 million).",
+    ),
+]
 FromOpt = Annotated[
     str | None,
     typer.Option("--from", metavar="YYYY-MM-DD", help="First reported day (contract timezone)."),

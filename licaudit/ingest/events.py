@@ -106,6 +106,9 @@ class Ingested:
     rejects: pl.DataFrame
     files: list[FileReport]
     warnings: list[str] = field(default_factory=list)
+    # Used rows handed to a sink as each file was read (large inputs: ``licaudit.scale``)
+    # rather than kept in ``events``.
+    rows_streamed: int = 0
 
     @property
     def rows_rejected(self) -> int:
@@ -113,7 +116,7 @@ class Ingested:
 
     @property
     def rows_used(self) -> int:
-        return self.events.height
+        return self.events.height + self.rows_streamed
 
     @property
     def rows_read(self) -> int:
@@ -360,16 +363,23 @@ def _ingest_table(
 OnProgress = Callable[[Path, str, int, int], None]
 """Called as ``(file, stage, bytes done, bytes in all)``: stage is "reading" or "normalizing"."""
 
+Sink = Callable[[pl.DataFrame], None]
+"""Takes the used events of each file, in file order, instead of ``Ingested.events``."""
+
 
 def ingest(
-    paths: Sequence[Path], options: IngestOptions, on_progress: OnProgress | None = None
+    paths: Sequence[Path],
+    options: IngestOptions,
+    on_progress: OnProgress | None = None,
+    sink: Sink | None = None,
 ) -> Ingested:
     """Read every input file into canonical events and counted rejects.
 
     Files are read and normalized one at a time, so that only one file's raw text
     columns are held at once, whatever the size of the folder. Progress counts the
     files' bytes: half of a file's when it is read, the rest once it is normalized,
-    so that the bar moves on a single large file too.
+    so that the bar moves on a single large file too. With a ``sink``, each file's used
+    events go to it as soon as they are read, and ``Ingested.events`` stays empty.
     """
     files, warnings = discover(paths, options.recursive, options.exclude)
     sizes = [path.stat().st_size for path in files]
@@ -383,13 +393,19 @@ def ingest(
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []
     columns_by_file: dict[Path, list[str]] = {}
+    streamed = 0
     for path, size in zip(files, sizes, strict=True):
         progress(path, "reading", done_bytes)
         table = read_table(path, options.encoding, options.sheet)
         progress(path, "normalizing", done_bytes + size // 2)
         columns_by_file[path] = table.columns
         file_events, file_rejects, report = _ingest_table(table, options)
-        events.append(file_events)
+        if sink is None:
+            events.append(file_events)
+        else:
+            streamed += file_events.height
+            sink(file_events.cast(pl.Schema(EVENT_SCHEMA)))
+        del file_events
         rejects.append(file_rejects)
         reports.append(report)
         warnings.extend(_file_warnings(table, report))
@@ -406,6 +422,7 @@ def ingest(
         else pl.DataFrame(schema=REJECT_SCHEMA),
         files=reports,
         warnings=warnings,
+        rows_streamed=streamed,
     )
 
 

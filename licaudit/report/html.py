@@ -132,6 +132,8 @@ def _reported_events(audit: AuditResult, result: ContractResult) -> pl.LazyFrame
     contract = result.contract
     if result.day_rows.is_empty():
         return None
+    if audit.ingested.rows_streamed:
+        return None  # read in parts (licaudit.scale): the events are not kept whole
     first, last = (date.fromisoformat(result.day_rows["period"][i]) for i in (0, -1))
     events = audit.ingested.events.lazy()
     if contract.scope is not None:
@@ -324,6 +326,12 @@ def _contract_section(
     top = _top_users(audit, result)
     if top is not None:
         parts.append(_table_block("Top users", top, timezone))
+    if audit.ingested.rows_streamed:
+        parts.append(
+            '<p class="note">The events were read in parts (--parts): the chart of events per '
+            "hour and the top users, drawn from every event, are left out. Run without "
+            "--parts (--parts 1) on a smaller range to see them.</p>"
+        )
     daily = result.day_rows.select("scope", "period", "units", "capacity", "excess")
     parts.append(_table_block("Daily usage", daily, timezone, opened=False))
     for name, detail in result.details.items():

@@ -1,0 +1,223 @@
+"""Large inputs: events kept as integer codes, cut into parts by identity as files are read.
+
+The whole-frame path holds every used event with its texts (user, method, product,
+session, device) until the models run. For inputs of tens of millions of rows and more,
+``PartStore`` takes each file's used events as soon as ingest has read them
+(``licaudit.ingest.events.ingest(sink=...)``), turns every text into a code of a
+dictionary that grows file by file, and files the rows under their part — a hash of the
+row's identity, as ``licaudit.partition`` defines it. Only codes stay in memory: about
+37 bytes an event. When every file is read, the dictionaries are sorted (a code's order
+is its name's order, as ``licaudit.ingest.encode`` makes them), and the parts are given
+to the models one at a time (``licaudit.audit.run_audit(store=...)``), each through its
+``partial``, the ``finish`` running once over the merged partials. Same numbers, row for
+row, as the whole-frame path.
+
+Two texts are kept only where a model reads them, which changes no result: a session
+only on anonymous rows (the visitor's identity, SPEC 3.2; a named row's identity is its
+user), a device only on named rows (Flex's device findings look at named users only).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from licaudit.ingest.encode import CODE, Encoded, Names
+from licaudit.models.concurrent import ANON
+from licaudit.partition import key_hash
+
+# Inputs estimated above this many events take the parts path by default.
+AUTO_ROWS = 25_000_000
+# How many events a part holds, about, when the number of parts is chosen.
+ROWS_PER_PART = 12_500_000
+TEXT_BYTES_PER_ROW = 80
+
+
+class Dictionary:
+    """Names in order of first sight, each with its provisional code (its position)."""
+
+    def __init__(self) -> None:
+        self.names = pl.Series("name", [], dtype=pl.String)
+
+    def add(self, values: pl.Series) -> None:
+        fresh = values.drop_nulls().unique()
+        fresh = fresh.filter(~fresh.is_in(self.names.implode())).sort()
+        if fresh.len():
+            self.names = pl.concat([self.names, fresh.rename("name")])
+
+    def codes(self, column: str) -> pl.Expr:
+        """The provisional codes of a column whose values were all ``add``ed."""
+        return pl.col(column).cast(pl.Enum(self.names)).to_physical().cast(CODE)
+
+    def final(self) -> tuple[pl.DataFrame, pl.Series]:
+        """The sorted dictionary ``(code, name)``, and the final code of each provisional one."""
+        ranks = self.names.rank("ordinal").cast(CODE) - 1
+        table = pl.DataFrame(
+            {
+                "code": pl.int_range(self.names.len(), dtype=CODE, eager=True),
+                "name": self.names.sort(),
+            },
+            schema={"code": CODE, "name": pl.String()},
+        )
+        return table, ranks
+
+
+def estimated_rows(paths: Sequence[Path]) -> int:
+    """About how many rows the input files hold: Parquet files say it in their footer,
+    text files are guessed from their size (80 bytes a row, five times that gzipped)."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for path in paths:
+        try:
+            total += pq.ParquetFile(path).metadata.num_rows
+            continue
+        except Exception:
+            pass
+        size = path.stat().st_size if path.is_file() else 0
+        factor = 5 if path.name.endswith(".gz") else 1
+        total += size * factor // TEXT_BYTES_PER_ROW
+    return total
+
+
+def parts_for(rows: int) -> int:
+    """The parts for about ``rows`` events: 1 (the whole-frame path) up to ``AUTO_ROWS``."""
+    return 1 if rows <= AUTO_ROWS else math.ceil(rows / ROWS_PER_PART)
+
+
+@dataclass
+class PartStore:
+    """The used events of every file read so far, as codes, filed by part."""
+
+    parts: int
+    chunks: list[list[pl.DataFrame]] = field(default_factory=list)
+    users: Dictionary = field(default_factory=Dictionary)
+    methods: Dictionary = field(default_factory=Dictionary)
+    products: Dictionary = field(default_factory=Dictionary)
+    sessions: Dictionary = field(default_factory=Dictionary)
+    devices: Dictionary = field(default_factory=Dictionary)
+    first_ts: Any = None
+    last_ts: Any = None
+    rows: int = 0
+
+    def __post_init__(self) -> None:
+        self.chunks = [[] for _ in range(self.parts)]
+
+    def add(self, events: pl.DataFrame) -> None:
+        """File one file's canonical events (``EVENT_SCHEMA``) under their parts."""
+        if events.is_empty():
+            return
+        anonymous = pl.col("anonymous")
+        kept = events.select(
+            "ts",
+            "end",
+            "user",
+            "anonymous",
+            "method",
+            "product",
+            session=pl.when(anonymous).then(pl.col("session")),
+            device=pl.when(~anonymous).then(pl.col("device")),
+        )
+        texts = kept.select(
+            pl.col(column).unique().implode()
+            for column in ("user", "method", "product", "session", "device")
+        ).row(0)
+        for dictionary, values in zip(self._dictionaries(), texts, strict=True):
+            dictionary.add(pl.Series(values, dtype=pl.String))
+        coded = kept.select(
+            "ts",
+            "end",
+            self.users.codes("user").alias("user"),
+            "anonymous",
+            self.methods.codes("method").alias("method"),
+            self.products.codes("product").alias("product"),
+            self.sessions.codes("session").alias("session"),
+            self.devices.codes("device").alias("device"),
+        )
+        span = coded.select(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
+        first, last = span.row(0)
+        self.first_ts = first if self.first_ts is None else min(self.first_ts, first)
+        self.last_ts = last if self.last_ts is None else max(self.last_ts, last)
+        self.rows += coded.height
+        if self.parts == 1:
+            self.chunks[0].append(coded)
+            return
+        cut = coded.with_columns(self._part()).partition_by(
+            "__part", as_dict=True, include_key=False, maintain_order=True
+        )
+        for (part,), chunk in cut.items():
+            self.chunks[int(part)].append(chunk)
+
+    def _dictionaries(self) -> tuple[Dictionary, ...]:
+        return (self.users, self.methods, self.products, self.sessions, self.devices)
+
+    def _part(self) -> pl.Expr:
+        """A row's part, as ``licaudit.partition.part_of`` gives it, on provisional codes."""
+        parts = self.parts
+        by_user = key_hash(pl.lit(self.users.names).str.strip_prefix(ANON)) % parts
+        by_session = key_hash(pl.lit(self.sessions.names)) % parts
+        named = ~pl.col("anonymous") & pl.col("user").is_not_null()
+        return (
+            pl.when(named)
+            .then(by_user.gather(pl.col("user")))
+            .when(pl.col("session").is_not_null())
+            .then(by_session.gather(pl.col("session")))
+            .otherwise(pl.int_range(pl.len(), dtype=pl.UInt64) % parts)
+            .cast(pl.UInt32)
+            .alias("__part")
+        )
+
+    def encoded(self, roster: pl.DataFrame | None) -> Encoded:
+        """The sorted dictionaries (with the roster's users and products) and the roster
+        coded by them; the events are left out (``encoded_parts`` gives them)."""
+        if roster is not None:
+            self.users.add(roster["user"])
+            self.products.add(roster["product"])
+        tables = [dictionary.final()[0] for dictionary in (self.users, self.methods, self.products)]
+        names = Names(users=tables[0], methods=tables[1], products=tables[2])
+        coded_roster = None
+        if roster is not None:
+            coded_roster = roster.with_columns(
+                pl.col(column).cast(pl.Enum(table["name"])).to_physical().cast(CODE)
+                for column, table in (("user", names.users), ("product", names.products))
+            )
+        empty = pl.DataFrame(
+            schema={
+                "ts": pl.Datetime("us", "UTC"),
+                "end": pl.Datetime("us", "UTC"),
+                "user": CODE,
+                "anonymous": pl.Boolean(),
+                "method": CODE,
+                "product": CODE,
+                "session": pl.String(),
+                "device": pl.String(),
+            }
+        )
+        return Encoded(events=empty, roster=coded_roster, names=names)
+
+    def encoded_parts(self) -> Iterator[pl.DataFrame]:
+        """Each part's events with final codes, as ``encode`` gives them, in file order;
+        a part's chunks are let go as it is given."""
+        remaps = [dictionary.final()[1] for dictionary in (self.users, self.methods, self.products)]
+        sessions, devices = self.sessions.names, self.devices.names
+        for part in range(self.parts):
+            chunks, self.chunks[part] = self.chunks[part], []
+            if not chunks:
+                continue
+            frame = pl.concat(chunks)
+            del chunks
+            yield frame.select(
+                "ts",
+                "end",
+                pl.lit(remaps[0]).gather(pl.col("user")).alias("user"),
+                "anonymous",
+                pl.lit(remaps[1]).gather(pl.col("method")).alias("method"),
+                pl.lit(remaps[2]).gather(pl.col("product")).alias("product"),
+                pl.lit(sessions).gather(pl.col("session")).alias("session"),
+                pl.lit(devices).gather(pl.col("device")).alias("device"),
+            )
