@@ -7,7 +7,8 @@ sorted by ``ts``, for the same names as the events generator (``user00000@corp.e
 
 - before the month (during the previous one), most users are activated on
   ``netexplorer`` (90 %) and some on ``lms`` (30 %);
-- during the month, ``--changes`` status changes at random office-hour instants:
+- during the month (or the ``--months`` months from ``--month``, each change in a month
+  drawn at random), ``--changes`` status changes at random office-hour instants:
   activations and deactivations (keeping those shares), accounts moved from one
   product to the other at one instant (the account stays active: touching states),
   short activations undone within the hour (they count in the day's peak, not at its
@@ -20,6 +21,10 @@ The same ``--seed`` gives the same file. Run from the project root::
 
     .venv/bin/python bench/generate_roster.py --users 5000 --changes 20000 \\
         --out bench/data/roster.csv [--seed 1] [--month 2025-10]
+    .venv/bin/python bench/generate_roster.py --users 20000 --changes 240000 \\
+        --month 2025-01 --months 12 --out bench/data/roster_year.csv
+
+With ``--months 1`` (the default) the file is the same as before the option existed.
 """
 
 from __future__ import annotations
@@ -53,7 +58,9 @@ def office_instant(rng: random.Random, year: int, month: int) -> datetime:
     return local.replace(tzinfo=TIMEZONE)
 
 
-def roster_rows(users: int, changes: int, seed: int, year: int, month: int) -> list[list[str]]:
+def roster_rows(
+    users: int, changes: int, seed: int, year: int, month: int, months: int = 1
+) -> list[list[str]]:
     rng = random.Random(seed)
     previous = (year, month - 1) if month > 1 else (year - 1, 12)
     active: dict[tuple[int, str], bool] = {}
@@ -71,7 +78,9 @@ def roster_rows(users: int, changes: int, seed: int, year: int, month: int) -> l
     for _ in range(changes):
         rank = rng.randrange(users)
         product = rng.choice(PRODUCTS)
-        at = office_instant(rng, year, month)
+        # One draw more per change only with several months: one month keeps its file.
+        index = rng.randrange(months) if months > 1 else 0
+        at = office_instant(rng, year + (month - 1 + index) // 12, (month - 1 + index) % 12 + 1)
         state = active.get((rank, product), False)
         kind = rng.random()
         if kind < 0.55:
@@ -102,14 +111,15 @@ def roster_rows(users: int, changes: int, seed: int, year: int, month: int) -> l
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=5000, help="distinct named users")
-    parser.add_argument("--changes", type=int, default=20000, help="status changes in the month")
+    parser.add_argument("--changes", type=int, default=20000, help="status changes in the month(s)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--month", default="2025-10", help="YYYY-MM, local Europe/Paris")
+    parser.add_argument("--months", type=int, default=1, help="months from --month (1)")
     args = parser.parse_args()
     year, month = (int(part) for part in args.month.split("-"))
     started = time.perf_counter()
-    rows = roster_rows(args.users, args.changes, args.seed, year, month)
+    rows = roster_rows(args.users, args.changes, args.seed, year, month, args.months)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8") as sink:
         writer = csv.writer(sink, lineterminator="\n")
