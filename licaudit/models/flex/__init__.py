@@ -20,7 +20,7 @@ from licaudit.errors import ConfigError
 from licaudit.models.base import Detail, Model, ModelInput, ModelResult, Partial, Split
 from licaudit.models.flex.charges import CHARGE_SCHEMA, optimistic_charges
 from licaudit.models.flex.check import check_lines
-from licaudit.models.flex.findings import findings_table, named_device_blocks
+from licaudit.models.flex.findings import device_findings, findings_table
 from licaudit.models.flex.forecast import FORECAST_SCHEMA, forecast_table
 from licaudit.models.flex.ledger import (
     LEDGER_SCHEMA,
@@ -85,19 +85,34 @@ def balances(ledger: pl.DataFrame, packs: pl.DataFrame, days: pl.DataFrame) -> p
     )
 
 
+def in_key_order(spans: pl.DataFrame) -> bool:
+    """Whether ``spans`` are sorted by user, product, then start (one pass, no sort)."""
+    user, product, start = (pl.col(name) for name in ("user", "product", "start"))
+    ordered = (
+        pl.when(user != user.shift(1))
+        .then(user > user.shift(1))
+        .when(product != product.shift(1))
+        .then(product > product.shift(1))
+        .otherwise(start >= start.shift(1))
+    )
+    return bool(spans.select(ordered.fill_null(True).all()).item())
+
+
 def partial(model_input: ModelInput[FlexOptions]) -> Partial:
-    """Each key's usage stretches, and each named user's device blocks."""
+    """Each key's usage stretches, and each named user's device findings."""
     return {
         "stretches": stretches(named_usage(model_input.events), model_input.options.idle_timeout),
-        "device_blocks": named_device_blocks(model_input.events),
+        "device_findings": device_findings(model_input.events, model_input.calendar),
     }
 
 
 def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResult:
     options, calendar = model_input.options, model_input.calendar
-    # Sorted by key then start, as the charges and the ledger walk them (the stretches of
-    # several parts come one part after another).
-    spans = partials["stretches"].sort("user", "product", "start")
+    # Sorted by key then start, as the charges and the ledger walk them: the stretches of
+    # one part are, those of several parts come one part after another.
+    spans = partials["stretches"]
+    if not in_key_order(spans):
+        spans = spans.sort("user", "product", "start")
     rates = product_rates(model_input, spans["product"])
     charges = optimistic_charges(spans, rates, options.window, options.grace)
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA)
@@ -139,7 +154,7 @@ def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResu
             # About the whole range: the findings over it, the forecast from its end.
             "findings": Detail(
                 findings_table(
-                    partials["device_blocks"], charges, calendar, options, model_input.names
+                    partials["device_findings"], charges, calendar, options, model_input.names
                 )
             ),
             "forecast": Detail(pack_forecast),

@@ -27,6 +27,7 @@ import polars as pl
 
 from licaudit.ingest.encode import CODE, Names
 from licaudit.models.flex.options import FlexOptions
+from licaudit.models.flex.stretches import merged_spans
 from licaudit.periods import Calendar
 
 FINDINGS_SCHEMA = pl.Schema(
@@ -199,9 +200,11 @@ def sorted_by(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     widths = [int(high - low).bit_length() for low, high in zip(lows, highs, strict=True)]
     if sum(widths) > 126:
         return frame.sort(*columns)
-    key = pl.lit(0, pl.Int128)
+    # Int64 when it fits: polars sorts it twice as fast as Int128.
+    dtype = pl.Int64 if sum(widths) <= 62 else pl.Int128
+    key = pl.lit(0, dtype)
     for value, low, width in zip(values, lows, widths, strict=True):
-        key = key * pl.lit(2**width, pl.Int128) + (value.cast(pl.Int128) - low)
+        key = key * pl.lit(2**width, dtype) + (value.cast(dtype) - low)
     return frame.sort(key)
 
 
@@ -228,7 +231,11 @@ def device_blocks(usage: pl.DataFrame) -> pl.DataFrame:
     allowed): ``user``, ``product``, ``device_code``, ``start``, ``stop``, the blocks of
     one device never overlapping."""
     key = ("user", "product", "device_code")
-    ordered = sorted_by(usage.select(*key, "start", "stop"), *key, "start").with_columns(
+    spans = usage.lazy().select(*key, "start", "stop")
+    merged = merged_spans(spans, key, timedelta(0))
+    if merged is not None:
+        return merged.rename({"end": "stop"})
+    ordered = sorted_by(spans.collect(), *key, "start").with_columns(
         segment=_new_run(*key).cum_sum()
     )
     marked = ordered.with_columns(latest=_running_max_within("stop", "segment")).with_columns(
@@ -267,18 +274,6 @@ def device_overlaps(blocks: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:
     )
 
 
-def too_many_devices(blocks: pl.DataFrame) -> pl.DataFrame:
-    """Users running one product on more than ``MAX_DEVICES`` devices over the range:
-    ``user``, ``product``, ``devices`` (codes). ``blocks``: as ``device_blocks`` gives
-    them, by user, product and device."""
-    return (
-        blocks.filter(_new_run("user", "product", "device_code"))
-        .group_by("user", "product")
-        .agg(devices=pl.col("device_code"))
-        .filter(pl.col("devices").list.len() > MAX_DEVICES)
-    )
-
-
 def with_device_names(found: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     """``found`` with its ``devices`` codes replaced by their ``names`` (``device_code``,
     ``device``), sorted and joined by commas, and ``count``, how many they are."""
@@ -291,23 +286,27 @@ def with_device_names(found: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     return found.drop("devices").join(named, on=["user", "product"])
 
 
-def named_device_blocks(events: pl.LazyFrame) -> pl.DataFrame:
-    """``device_blocks`` of the events' device use, each with its ``device`` name: what the
-    device findings are made from, per user (so the blocks of parts of the events
-    concatenate to those of all of them)."""
+def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
+    """The ``device-overlap`` and ``too-many-devices`` findings of the named users in
+    ``events`` (``FINDINGS_SCHEMA``, unsorted): each about one user and product, so those of
+    parts of the events by user concatenate to those of all of them.
+
+    Only the keys used on two devices or more can overlap: their device use alone is merged
+    into blocks and swept (the sorts cost the most here, and most keys have one device).
+    """
     usage = device_usage(events)
     names = usage.group_by("device_code").agg(pl.col("device").first())
-    return device_blocks(usage).join(names, on="device_code", how="left")
-
-
-def device_findings(blocks: pl.DataFrame, calendar: Calendar) -> list[pl.DataFrame]:
-    """The ``device-overlap`` and ``too-many-devices`` findings, from ``named_device_blocks``
-    (of one part of the events, or of several concatenated: codes are renumbered here)."""
-    blocks = blocks.with_columns(
-        device_code=pl.col("device").cast(pl.Categorical).to_physical()
-    ).sort("user", "product", "device_code", "start")
-    names = blocks.group_by("device_code").agg(pl.col("device").first())
-    blocks = blocks.drop("device")
+    per_key = (
+        usage.select("user", "product", "device_code")
+        .unique()
+        .group_by("user", "product")
+        .agg(devices=pl.col("device_code"))
+    )
+    shared = per_key.filter(pl.col("devices").list.len() > 1).select("user", "product")
+    if shared.height < per_key.height:
+        usage = usage.join(shared, on=["user", "product"], how="semi")
+    blocks = device_blocks(usage)
+    many = per_key.filter(pl.col("devices").list.len() > MAX_DEVICES)
     overlaps = with_device_names(device_overlaps(blocks, calendar), names).select(
         "user",
         "product",
@@ -322,7 +321,7 @@ def device_findings(blocks: pl.DataFrame, calendar: Calendar) -> list[pl.DataFra
         ),
         finding=pl.lit("device-overlap"),
     )
-    many = with_device_names(too_many_devices(blocks), names).select(
+    many = with_device_names(many, names).select(
         "user",
         "product",
         tokens=pl.lit(None, pl.Int64),
@@ -334,7 +333,9 @@ def device_findings(blocks: pl.DataFrame, calendar: Calendar) -> list[pl.DataFra
         ),
         finding=pl.lit("too-many-devices"),
     )
-    return [overlaps, many]
+    return pl.concat(
+        [frame.select(list(FINDINGS_SCHEMA)).cast(FINDINGS_SCHEMA) for frame in (overlaps, many)]
+    )
 
 
 def named_user_cheaper(
@@ -393,7 +394,7 @@ def occasional_users(charged: pl.DataFrame) -> pl.DataFrame:
 
 
 def findings_table(
-    blocks: pl.DataFrame,
+    devices: pl.DataFrame,
     charges: pl.DataFrame,
     calendar: Calendar,
     options: FlexOptions,
@@ -402,13 +403,13 @@ def findings_table(
     """The findings table (``FINDINGS_SCHEMA``): by finding, most tokens first, then user
     and product.
 
-    ``blocks``: the named users' device use, as ``named_device_blocks`` gives it;
-    ``charges``: every charge as the model decided it (charged and denied).
+    ``devices``: the device findings, as ``device_findings`` gives them; ``charges``: every
+    charge as the model decided it (charged and denied).
     """
     charged = charged_in_range(charges, calendar)
     found = [
         plugins_at_startup(charged, plugin_pairs(options, names)),
-        *device_findings(blocks, calendar),
+        devices,
         occasional_users(charged),
     ]
     if options.named_user_price is not None and options.token_price is not None:

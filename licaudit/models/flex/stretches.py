@@ -11,6 +11,7 @@ running maximum of ends per key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import polars as pl
@@ -35,57 +36,110 @@ def named_usage(events: pl.LazyFrame) -> pl.LazyFrame:
 def stretches(usage: pl.LazyFrame, idle_timeout: timedelta) -> pl.DataFrame:
     """One row per stretch, sorted by key then start: ``user``, ``product``, ``start``, ``end``."""
     spans = usage.select(*KEY, "start", "stop")
-    packed = _packed_stretches(spans, idle_timeout)
+    packed = merged_spans(spans, KEY, idle_timeout)
     return packed if packed is not None else _sorted_stretches(spans.collect(), idle_timeout)
 
 
-def _packed_stretches(spans: pl.LazyFrame, idle_timeout: timedelta) -> pl.DataFrame | None:
-    """The stretches from packed integers, sorted alone; None when they do not fit in 62 bits.
+def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl.DataFrame | None:
+    """Each key's spans merged where the next start is at most ``gap`` after the largest
+    end so far: ``keys`` (UInt32 codes), ``start``, ``end``, sorted by keys then start.
 
-    Starts and ends (plus ``idle_timeout``) are sorted apart: a stretch ends before the
-    k-th start exactly when k ends are below it (every span ending before a start began
-    before it), and its end is then the k-th smallest. This needs ends not before their
-    starts; bounds are checked first, and anything else takes the sort on three columns.
+    ``spans`` has the ``keys``, ``start`` and ``stop``. The keys (less their minimum) and
+    the time are packed into one integer; when they need more than 62 bits, the first
+    key's codes are taken a few at a time, each batch spanning few enough codes (a loop
+    over the batches, each vectorized). None when even one code of the first key leaves
+    no room, or when a value is null or a stop comes before its start.
     """
-    idle = idle_timeout // timedelta(microseconds=1)
+    idle = gap // timedelta(microseconds=1)
     start, stop = pl.col("start").dt.epoch("us"), pl.col("stop").dt.epoch("us")
     bounds = (
         spans.select(
-            rows=pl.len(),
-            nulls=pl.sum_horizontal(pl.all().null_count()),
-            backwards=(stop < start).sum(),
-            user=pl.col("user").max(),
-            product=pl.col("product").max(),
-            low=start.min(),
-            high=stop.max(),
+            pl.len().alias("rows"),
+            pl.sum_horizontal(pl.all().null_count()).alias("nulls"),
+            (stop < start).sum().alias("backwards"),
+            start.min().alias("low"),
+            stop.max().alias("high"),
+            *(pl.col(key).min().alias(f"min_{key}") for key in keys),
+            *(pl.col(key).max().alias(f"max_{key}") for key in keys),
         )
         .collect()
         .row(0, named=True)
     )
     if not bounds["rows"] or bounds["nulls"] or bounds["backwards"] or idle < 0:
         return None
-    product_bits = int(bounds["product"]).bit_length()
-    # Room for a time plus the idle timeout: a key's first start is then above every
-    # end of the keys before it, so it opens a stretch by itself.
+    # Room for a time plus the gap: a key's first start is then above every end of the
+    # keys before it, so it opens a span by itself.
     time_bits = (bounds["high"] - bounds["low"] + idle).bit_length()
-    if int(bounds["user"]).bit_length() + product_bits + time_bits > PACKED_BITS:
+    lows = [int(bounds[f"min_{key}"]) for key in keys]
+    widths = [int(bounds[f"max_{key}"] - bounds[f"min_{key}"]).bit_length() for key in keys]
+    room = PACKED_BITS - time_bits - sum(widths[1:])
+    if room < 1:
         return None
-    low = bounds["low"]
-    key = (pl.col("user").cast(pl.Int64) * 2**product_bits + pl.col("product")) * 2**time_bits
+    first = keys[0]
+    if widths[0] <= room:
+        return _packed_merge(spans, keys, widths, lows, time_bits, bounds["low"], idle)
+    codes = spans.select(pl.col(first).unique().sort()).collect().to_series()
+    # Batches of first-key codes less than 2**room apart, from the smallest up.
+    batch = (codes - codes[0]) // 2**room
+    parts = []
+    for (_,), members in pl.DataFrame({"batch": batch, "code": codes}).group_by(
+        "batch", maintain_order=True
+    ):
+        lo, hi = int(members["code"][0]), int(members["code"][-1])
+        parts.append(
+            _packed_merge(
+                spans.filter(pl.col(first).is_between(lo, hi)),
+                keys,
+                [room, *widths[1:]],
+                [lo, *lows[1:]],
+                time_bits,
+                bounds["low"],
+                idle,
+            )
+        )
+    return pl.concat(parts)
+
+
+def _packed_merge(
+    spans: pl.LazyFrame,
+    keys: Sequence[str],
+    widths: Sequence[int],
+    lows: Sequence[int],
+    time_bits: int,
+    low: int,
+    idle: int,
+) -> pl.DataFrame:
+    """``merged_spans`` of spans whose keys less ``lows`` fit ``widths`` bits, with the
+    time less ``low`` (plus ``idle``) in ``time_bits``.
+
+    Starts and ends (plus the gap) are sorted apart: a merged span ends before the k-th
+    start exactly when k ends are below it (every span ending before a start began before
+    it), and its end is then the k-th smallest.
+    """
+    key = pl.lit(0, pl.Int64)
+    for name, width, least in zip(keys, widths, lows, strict=True):
+        key = key * 2**width + (pl.col(name).cast(pl.Int64) - least)
+    key = key * 2**time_bits
+    start, stop = pl.col("start").dt.epoch("us"), pl.col("stop").dt.epoch("us")
     # The two sorts run in parallel, each on one integer column.
     ordered = spans.select(
         start=(key + start - low).sort(), end=(key + stop - low + idle).sort()
     ).collect()
-    new_stretch = (pl.col("end").shift(1) < pl.col("start")).fill_null(True)
-    marked = ordered.with_columns(new_stretch=new_stretch)
-    # A stretch ends with the largest end of its spans: at the row before the next start.
-    last_row = pl.col("new_stretch").shift(-1, fill_value=True)
-    starts = marked.filter(pl.col("new_stretch")).select("start")
+    new_span = (pl.col("end").shift(1) < pl.col("start")).fill_null(True)
+    marked = ordered.with_columns(new_span=new_span)
+    # A merged span ends with the largest end of its spans: at the row before the next start.
+    last_row = pl.col("new_span").shift(-1, fill_value=True)
+    starts = marked.filter(pl.col("new_span")).select("start")
     ends = marked.filter(last_row).select(end=pl.col("end") - idle)
-    key_of = pl.col("start") // 2**time_bits
+    packed_key = pl.col("start") // 2**time_bits
+    columns: dict[str, pl.Expr] = {}
+    shift = 0
+    for name, width, least in reversed(list(zip(keys, widths, lows, strict=True))):
+        code = packed_key // 2**shift % 2**width + least
+        columns[name] = code.cast(pl.UInt32)
+        shift += width
     return pl.concat([starts, ends], how="horizontal").select(
-        user=(key_of // 2**product_bits).cast(pl.UInt32),
-        product=(key_of % 2**product_bits).cast(pl.UInt32),
+        *(columns[name].alias(name) for name in keys),
         start=(pl.col("start") % 2**time_bits + low).cast(INSTANT),
         end=(pl.col("end") % 2**time_bits + low).cast(INSTANT),
     )

@@ -19,11 +19,12 @@ from licaudit.models.flex import charges as charges_module
 from licaudit.models.flex import ledger as ledger_module
 from licaudit.models.flex.charges import NEVER, charge_counts, ledger_order, micros
 from licaudit.models.flex.ledger import consumption_order, walk
-from licaudit.models.flex.stretches import _packed_stretches, _sorted_stretches, stretches
+from licaudit.models.flex.stretches import KEY, _sorted_stretches, merged_spans, stretches
 
 INSTANT = pl.Datetime("us", "UTC")
 BASE = datetime(2025, 3, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+MICRO = timedelta(microseconds=1)
 IDLE = timedelta(minutes=15)
 WINDOW = timedelta(hours=24)
 GRACE = timedelta(minutes=5)
@@ -55,22 +56,47 @@ def test_flex_packed_stretches_equal_the_three_column_sort(
 ) -> None:
     frame = usage(spans)
     expected = _sorted_stretches(frame, IDLE)
-    packed = _packed_stretches(frame.lazy(), IDLE)
+    packed = merged_spans(frame.lazy(), KEY, IDLE)
     if frame.height:
         assert packed is not None
         assert_frame_equal(packed, expected)
     assert_frame_equal(stretches(frame.lazy(), IDLE), expected)
 
 
-def test_flex_stretches_fall_back_when_codes_and_times_do_not_fit_in_62_bits() -> None:
+def test_flex_stretches_pack_codes_less_their_smallest() -> None:
     frame = usage([(0, 0, 0, 60), (3, 1, 10, 5)], user_offset=2**31)
-    assert _packed_stretches(frame.lazy(), IDLE) is None
+    packed = merged_spans(frame.lazy(), KEY, IDLE)
+    assert packed is not None
+    assert_frame_equal(packed, _sorted_stretches(frame, IDLE))
+
+
+@settings(max_examples=40)
+@given(st.lists(span_strategy, min_size=1, max_size=25), st.sampled_from([2**20, 2**31]))
+def test_flex_stretches_of_users_too_far_apart_to_pack_go_in_batches_of_users(
+    spans: list[tuple[int, int, int, int]], spread: int
+) -> None:
+    # Users 0-1 and spread + (2-3): with 40 bits of times their codes do not fit together.
+    frame = usage(spans).with_columns(
+        user=pl.when(pl.col("user") >= 2).then(pl.col("user") + spread).otherwise("user")
+    )
+    frame = pl.concat([frame, frame.head(1).with_columns(start=pl.lit(BASE + 2**39 * MICRO))])
+    frame = frame.with_columns(stop=pl.max_horizontal("start", "stop")).cast({"user": pl.UInt32})
+    packed = merged_spans(frame.lazy(), KEY, IDLE)
+    assert packed is not None
+    assert_frame_equal(packed, _sorted_stretches(frame, IDLE))
+
+
+def test_flex_stretches_fall_back_when_codes_and_times_do_not_fit_in_62_bits() -> None:
+    frame = usage([(0, 0, 0, 60), (3, 1, 10, 5)]).with_columns(
+        product=pl.col("product") * 2**20, stop=pl.col("stop") + timedelta(days=365 * 100)
+    )
+    assert merged_spans(frame.lazy(), KEY, IDLE) is None
     assert_frame_equal(stretches(frame.lazy(), IDLE), _sorted_stretches(frame, IDLE))
 
 
 def test_flex_stretches_fall_back_when_an_end_comes_before_its_start() -> None:
     frame = usage([(0, 0, 60, 10)]).with_columns(stop=pl.col("start") - MINUTE)
-    assert _packed_stretches(frame.lazy(), IDLE) is None
+    assert merged_spans(frame.lazy(), KEY, IDLE) is None
     assert stretches(frame.lazy(), IDLE).height == 1
 
 
