@@ -27,22 +27,27 @@ Usage, from the project root::
         [--models daily-active,concurrent,floating,rau,four] [--roster bench/data/roster.csv]
 
 ``--json FILE`` appends one JSON line per measurement; the last line printed is a
-Markdown table row for ``bench/RESULTS.md`` (``--compare``: a whole table). Each run also
-records its CPU time (user + system, of the command's whole tree) and the 1-minute load
-average when it starts: on a shared machine the wall time depends on the others' work,
-the CPU time much less.
+Markdown table row for ``bench/RESULTS.md`` (``--compare``: a whole table, with events per
+second; ``--results bench/RESULTS.md`` appends it there with the machine and versions).
+Each run also records its CPU time (user + system, of the command's whole tree) and the
+1-minute load average when it starts: on a shared machine the wall time depends on the
+others' work, the CPU time much less.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import gzip
 import json
+import os
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -192,6 +197,38 @@ def compare_commands(
     return ours, duckdb_command(args, path, case, peer_output)
 
 
+def event_count(path: Path) -> int:
+    """Rows of a Parquet file (its footer), or of a CSV file (its lines less the header)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as source:
+        return max(sum(1 for _ in source) - 1, 0)
+
+
+def machine() -> str:
+    """One line on the machine and the versions, for RESULTS.md."""
+    import platform
+    from importlib.metadata import version
+
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = ", ".join(
+        f"{name} {version(name)}" for name in ("polars", "pyarrow", "duckdb", "licaudit")
+    )
+    return (
+        f"Machine: {cpu}, {os.cpu_count()} CPUs, {memory:.0f} GiB; Python "
+        f"{platform.python_version()}, {versions}."
+    )
+
+
 def usage_rows(path: Path) -> list[tuple[str, ...]]:
     with path.open(newline="", encoding="utf-8") as source:
         return [tuple(row[name] for name in USAGE_KEY) for row in csv.DictReader(source)]
@@ -219,30 +256,38 @@ def compare(args: argparse.Namespace) -> None:
             for case in cases
         }
     rows: list[Measurement] = []
-    print(f"\n{args.compare.name}, {args.runs} run(s) each, interleaved\n")
-    print(
+    events = event_count(args.compare)
+    lines = [
+        f"`{args.compare.name}` ({events:,} events), {args.runs} run(s) each, interleaved",
+        "",
         "| model | engine | best (s) | median (s) | median CPU (s) | peak RSS (MiB) "
-        "| load | usage equal |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+        "| events/s (best) | load | usage equal |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for case in cases:
         for engine, command in zip(("licaudit", "duckdb"), commands[case], strict=True):
             result = summary(f"{engine} {case}", command, reports[(case, engine)])
             rows.append(result)
             same = ("yes" if equal[case] else "**NO**") if engine == "licaudit" else ""
-            print(
+            lines.append(
                 f"| {case} | {engine} | {result.best_s:.2f} | {result.median_s:.2f} "
-                f"| {result.median_cpu_s:.2f} | {result.peak_rss_mib:.0f} "
-                f"| {result.load_range} | {same} |"
+                f"| {result.median_cpu_s:.2f} | {result.peak_rss_mib:,.0f} "
+                f"| {events / result.best_s / 1e6:.1f} M | {result.load_range} | {same} |"
             )
-    print()
+    lines.append("")
     for ours, peer in zip(rows[::2], rows[1::2], strict=True):
-        print(
-            f"{ours.label}: {ours.best_s / peer.best_s:.2f}x the peer's best time, "
+        lines.append(
+            f"- {ours.label}: {ours.best_s / peer.best_s:.2f}x the peer's best time, "
             f"{ours.median_s / peer.median_s:.2f}x its median, "
             f"{ours.median_cpu_s / peer.median_cpu_s:.2f}x its CPU, "
             f"{ours.peak_rss_mib / peer.peak_rss_mib:.2f}x its peak RSS"
         )
+    report = "\n".join(lines)
+    print("\n" + report)
+    if args.results is not None:
+        with args.results.open("a", encoding="utf-8") as sink:
+            sink.write(f"\n\n### `run.py --compare`, {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n")
+            sink.write(machine() + "\n\n" + report + "\n")
     if args.json is not None:
         with args.json.open("a", encoding="utf-8") as sink:
             for result in rows:
@@ -261,6 +306,11 @@ def main() -> None:
     parser.add_argument("--label", help="name in the results (default: the command)")
     parser.add_argument("--json", type=Path, help="append the measurement to this JSONL file")
     parser.add_argument("--keep-output", action="store_true", help="show the command's stdout")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="--compare: append the table, machine and versions to this file (bench/RESULTS.md)",
+    )
     parser.add_argument("--duckdb", type=Path, help="time the DuckDB peer on this file")
     parser.add_argument(
         "--compare", type=Path, help="time licaudit and the peer on this file, check equality"
