@@ -33,58 +33,116 @@ def with_identity(
 ) -> pl.LazyFrame:
     """Add the normalized identity columns: user, anonymous, method, product, session, device.
 
-    Built in two steps: the trimmed and lowercased texts are made once into columns,
-    then read by name, since Polars evaluates every reference to an expression anew.
-    Method, product and the authenticated flag take a handful of distinct values:
-    those are normalized once each and mapped back (``_per_distinct``), instead of
-    trimming and lowercasing ten million cells.
+    Every text here takes few distinct values among millions of rows (thousands of
+    users, a handful of methods): each is normalized once per distinct value and
+    mapped back, and a column whose values are all already normal (the usual
+    export) is kept as it is, without a copy. Trimming and lowercasing ten million
+    users cost three times their ``unique``, and held a second copy of the column.
     """
-
-    def source(name: str) -> pl.Expr:
-        match = mapping.chosen.get(name)
-        return (
-            pl.lit(None, pl.String) if match is None else pl.col(f"c{match.index}").cast(pl.String)
-        )
+    columns = {name: f"c{match.index}" for name, match in mapping.chosen.items()}
+    distinct, has_empty = _facts(frame, columns)
 
     def label(value: pl.Expr, default: str) -> pl.Expr:
         return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
 
+    user, anonymous = _users(columns.get("user"), distinct.get("user"), case_sensitive_users)
     auth = mapping.chosen.get("authenticated")
-    texts = (
-        frame.lazy()
-        .with_columns(
-            __user=source("user").str.strip_chars(),
-            method=_per_distinct(
-                frame, mapping, "method", lambda value: label(_words(value), "unknown")
-            ),
-            product=_per_distinct(
-                frame, mapping, "product", lambda value: label(_words(value), "default")
-            ),
-        )
-        .with_columns(__folded=pl.col("__user").str.to_lowercase())
-    )
-    user = pl.col("__user") if case_sensitive_users else pl.col("__folded")
-    anonymous = pl.col("__folded").is_null() | pl.col("__folded").is_in(ANONYMOUS_USERS)
     if auth is not None:
         refused_words = TRUE_WORDS if auth.reading == "inverted" else FALSE_WORDS
-        anonymous = anonymous | _refused(frame, f"c{auth.index}", refused_words)
+        anonymous = anonymous | _refused(
+            f"c{auth.index}", distinct.get("authenticated"), refused_words
+        )
 
     def as_written(name: str) -> pl.Expr:
-        value = source(name)
-        return pl.when(value == "").then(pl.lit(None, pl.String)).otherwise(value)
+        if name not in columns:
+            return pl.lit(None, pl.String)
+        value = pl.col(columns[name]).cast(pl.String)
+        if has_empty.get(name, True):
+            return pl.when(value == "").then(pl.lit(None, pl.String)).otherwise(value)
+        return value  # no empty cell (the usual export): the column as it is, without a copy
 
-    return texts.with_columns(
-        user=pl.when(user == "").then(pl.lit(None, pl.String)).otherwise(user),
+    return frame.lazy().with_columns(
+        user=user,
         anonymous=anonymous,
+        method=_per_distinct(
+            columns.get("method"),
+            distinct.get("method"),
+            lambda value: label(_words(value), "unknown"),
+        ),
+        product=_per_distinct(
+            columns.get("product"),
+            distinct.get("product"),
+            lambda value: label(_words(value), "default"),
+        ),
         session=as_written("session"),
         device=as_written("device"),
     )
 
 
+def _facts(
+    frame: pl.DataFrame, columns: dict[str, str]
+) -> tuple[dict[str, pl.Series], dict[str, bool]]:
+    """What the rules are decided on, found in one query (its parts run in parallel).
+
+    The distinct values of user, method and product (as text) and of a text or
+    boolean authenticated flag; whether a text session or device has an empty cell.
+    """
+    schema = frame.schema
+    found: dict[str, pl.Expr] = {}
+    for name in ("user", "method", "product"):
+        if name in columns:
+            found[name] = pl.col(columns[name]).cast(pl.String).unique().implode()
+    flag = columns.get("authenticated")
+    if flag is not None and schema[flag] in (pl.String(), pl.Boolean()):
+        found["authenticated"] = pl.col(flag).unique().implode()
+    empties = [
+        name for name in ("session", "device") if schema.get(columns.get(name, "")) == pl.String()
+    ]
+    for name in empties:
+        found[f"{name}_empty"] = (pl.col(columns[name]).str.len_bytes() == 0).any()
+    if not found:
+        return {}, {}
+    facts = frame.select(**found)
+    distinct = {
+        name: facts.get_column(name).item() for name in found if not name.endswith("_empty")
+    }
+    has_empty = {name: bool(facts.get_column(f"{name}_empty").item()) for name in empties}
+    return distinct, has_empty
+
+
+def _users(
+    column_name: str | None, distinct: pl.Series | None, case_sensitive_users: bool
+) -> tuple[pl.Expr, pl.Expr]:
+    """The normalized ``user`` and the anonymous rule on it, decided per distinct user.
+
+    A user is trimmed, lowercased unless ``case_sensitive_users``, and null when
+    empty; it is anonymous when null or, trimmed and lowercased, one of
+    ``ANONYMOUS_USERS``. Both are computed on the distinct values only; the rows
+    are then matched against the few anonymous spellings, and the column is kept
+    as it is when every distinct value is already normal.
+    """
+    if column_name is None or distinct is None:
+        return pl.lit(None, pl.String), pl.lit(True)
+    column = pl.col(column_name).cast(pl.String)
+    distinct = distinct.drop_nulls()
+    folded = _words_series(distinct)
+    kept = distinct.str.strip_chars() if case_sensitive_users else folded
+    normal = kept.to_frame().select(
+        pl.when(pl.first() == "").then(pl.lit(None, pl.String)).otherwise(pl.first())
+    )
+    normal_users = normal.to_series()
+    anonymous_spellings = distinct.filter(folded.is_in(ANONYMOUS_USERS))
+    anonymous = column.is_null()
+    if anonymous_spellings.len():
+        anonymous = anonymous | column.is_in(anonymous_spellings.implode()).fill_null(False)
+    if bool((distinct == normal_users).fill_null(False).all()):
+        return column, anonymous
+    return column.replace_strict(distinct, normal_users, return_dtype=pl.String), anonymous
+
+
 def _per_distinct(
-    frame: pl.DataFrame,
-    mapping: ColumnMapping,
-    name: str,
+    column_name: str | None,
+    distinct: pl.Series | None,
     normalize: Callable[[pl.Expr], pl.Expr],
 ) -> pl.Expr:
     """``normalize`` of a mapped text column, computed once per distinct value.
@@ -93,30 +151,28 @@ def _per_distinct(
     distinct values are normalized and mapped back, and a column whose values are
     all already normal (the usual export) is kept as it is, without a copy.
     """
-    match = mapping.chosen.get(name)
-    if match is None:
+    if column_name is None or distinct is None:
         return normalize(pl.lit(None, pl.String))
-    column = pl.col(f"c{match.index}").cast(pl.String)
-    distinct = frame.select(column.unique()).to_series()
-    normal = distinct.to_frame().select(normalize(pl.col(distinct.name))).to_series()
+    column = pl.col(column_name).cast(pl.String)
+    normal = distinct.to_frame("value").select(normalize(pl.col("value"))).to_series()
     if distinct.null_count() == 0 and bool((distinct == normal).all()):
         return column
     return column.replace_strict(distinct, normal, return_dtype=pl.String)
 
 
-def _refused(frame: pl.DataFrame, column: str, refused_words: Sequence[str]) -> pl.Expr:
+def _refused(column: str, distinct: pl.Series | None, refused_words: Sequence[str]) -> pl.Expr:
     """Rows whose authenticated value is one of ``refused_words`` (trimmed, case-insensitive).
 
-    Decided once per distinct value (a flag column has two or three), then matched
-    on the values as written, instead of trimming and lowercasing every cell.
+    Decided once per distinct value of a text or boolean flag (it has two or
+    three), then matched on the values as written, instead of trimming and
+    lowercasing every cell; ``distinct`` is None for other types.
     """
     value = pl.col(column)
-    if frame.schema[column] not in (pl.String(), pl.Boolean()):
+    if distinct is None:
         return _words(value).is_in(refused_words).fill_null(False)
-    distinct = frame.select(value.unique()).to_series()
     refused = distinct.filter(_words_series(distinct).is_in(refused_words))
     return value.is_in(refused.implode()).fill_null(False)
 
 
 def _words_series(values: pl.Series) -> pl.Series:
-    return values.to_frame().select(_words(pl.col(values.name))).to_series()
+    return values.to_frame("value").select(_words(pl.col("value"))).to_series()

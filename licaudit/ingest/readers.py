@@ -20,17 +20,22 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from fastexcel import FastExcelError
 
 from licaudit.errors import DataError
 from licaudit.ingest.encodings import looks_binary, utf8_payload
 from licaudit.ingest.excel import read_sheet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+# pyarrow is imported where it is used (CSV parsing, unreadable Parquet), not here:
+# with its numpy it costs a quarter of a second at start-up, and Parquet is read
+# and screened by Polars alone.
 
 Format = Literal["csv", "jsonl", "parquet", "xlsx"]
 
@@ -48,6 +53,7 @@ ROW = "__row"
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 _ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+_NUL_SCREEN_ROWS = 1 << 16
 
 
 @dataclass
@@ -65,6 +71,8 @@ class RawTable:
         default_factory=lambda: pl.DataFrame(schema={ROW: pl.Int64, "raw": pl.String})
     )
     empty: bool = False
+    # Text columns known to hold no NUL byte, screened as they were read (SPEC 1.4).
+    nul_free: frozenset[str] = frozenset()
 
     @property
     def internal_names(self) -> list[str]:
@@ -150,6 +158,9 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> RawTable:
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
     head = payload[:65536].decode("utf-8", errors="ignore")
     delimiter = sniff_delimiter(head)
     # newline="": records may end in \r\n, \n or a lone \r (old Mac exports).
@@ -184,6 +195,7 @@ def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> R
         )
     except (pa.ArrowInvalid, pa.ArrowException) as error:
         raise DataError(f"File {path} cannot be read as CSV: {error}.") from None
+    nul_free = frozenset(name for name in names if not _arrow_holds_nul(table.column(name)))
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     # pyarrow numbers records from 1 counting the header; ours count data records only.
@@ -205,6 +217,7 @@ def _csv_table(path: Path, payload: bytes, encoding: str, compressed: bool) -> R
         encoding=encoding,
         delimiter=delimiter,
         malformed=malformed,
+        nul_free=nul_free,
     )
 
 
@@ -279,21 +292,35 @@ def _jsonl_table(path: Path, text: str, encoding: str, compressed: bool) -> RawT
 
 
 def _parquet_table(path: Path, data: bytes | None, compressed: bool) -> RawTable:
-    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else path
     try:
-        schema = pq.ParquetFile(source).schema_arrow
         frame = pl.read_parquet(io.BytesIO(data) if data is not None else path)
-    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as error:
-        raise DataError(
-            f"File {path} is a truncated or corrupt Parquet file ({error}).",
-            "export it again.",
-        ) from None
-    columns = list(schema.names)
+    except (OSError, pl.exceptions.PolarsError) as error:
+        _unreadable_parquet(path, data, error)
+    columns = frame.columns
     frame = frame.rename({old: f"c{index}" for index, old in enumerate(frame.columns)})
     frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     return RawTable(
         path=path, format="parquet", compressed=compressed, columns=columns, frame=frame.lazy()
     )
+
+
+def _unreadable_parquet(path: Path, data: bytes | None, error: Exception) -> NoReturn:
+    """The DataError of a Parquet file Polars cannot read, naming pyarrow's reason first.
+
+    pyarrow reads the file's schema as it always has, so that a corrupt file is
+    described in the same words; only a file whose schema it reads gets Polars' reason.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    reason: Exception = error
+    try:
+        pq.ParquetFile(io.BytesIO(data) if data is not None else path).schema_arrow  # noqa: B018
+    except (pa.ArrowException, OSError) as schema_error:
+        reason = schema_error
+    raise DataError(
+        f"File {path} is a truncated or corrupt Parquet file ({reason}).", "export it again."
+    ) from None
 
 
 def _xlsx_table(path: Path, data: bytes | None, compressed: bool, sheet: str | None) -> RawTable:
@@ -319,25 +346,50 @@ def _xlsx_table(path: Path, data: bytes | None, compressed: bool, sheet: str | N
     )
 
 
+def _arrow_holds_nul(texts: pa.ChunkedArray) -> bool:
+    """Whether an Arrow text column may hold a NUL byte: one scan of its bytes.
+
+    An Arrow ``string`` keeps its values' bytes end to end in one buffer per chunk,
+    whose smallest byte is 0 when a value holds a NUL (or a byte outside a sliced
+    chunk does: then the column is only screened again, value by value).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for chunk in texts.chunks:
+        data = chunk.buffers()[2]
+        if data is not None and data.size:
+            text_bytes = pa.Array.from_buffers(pa.uint8(), data.size, [None, data])
+            if pc.min(text_bytes).as_py() == 0:
+                return True
+    return False
+
+
 def _reject_nul_fields(table: RawTable) -> RawTable:
     """Move records with a field holding a NUL byte to ``malformed`` (SPEC 1.4), in any format."""
     frame = table.frame.collect()
-    texts = [name for name in table.internal_names if frame.schema[name] == pl.String]
-    # Screen each column as joined strings first: a single memchr-like scan of its
-    # bytes costs about half the per-value test; only a column that holds a NUL
-    # somewhere is tested value by value to find its records. Joined a slice of
-    # rows at a time, so that no joined string nears the 4 GiB a string may hold.
-    step = 5_000_000
-    texts = [
+    pending = [
         name
-        for name in texts
-        if any(
-            frame.slice(start, step)
-            .select(pl.col(name).str.join("").str.contains("\x00", literal=True))
-            .item()
-            for start in range(0, frame.height, step)
-        )
+        for name in table.internal_names
+        if frame.schema[name] == pl.String and name not in table.nul_free
     ]
+    # Screen the columns as joined strings first: a single memchr-like scan of a
+    # column's bytes costs about half the per-value test; only a column that holds a
+    # NUL somewhere is tested value by value to find its records. Polars keeps
+    # strings as views (short ones zero-padded inside them), so its buffers cannot
+    # be searched as they are. Joined a slice of rows at a time, every column of a
+    # slice in one query (in parallel): slices of a MiB or so reuse the allocator's
+    # memory, where joining a million rows faults in fresh pages (half as much time
+    # again), and no joined string nears the 4 GiB a string may hold.
+    texts: list[str] = []
+    for start in range(0, frame.height, _NUL_SCREEN_ROWS):
+        if not pending:
+            break
+        found = frame.slice(start, _NUL_SCREEN_ROWS).select(
+            pl.col(name).str.join("").str.contains("\x00", literal=True) for name in pending
+        )
+        texts += [name for name in pending if found.get_column(name).item()]
+        pending = [name for name in pending if name not in texts]
     if not texts:
         return table
     has_nul = pl.any_horizontal(

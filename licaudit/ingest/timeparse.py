@@ -219,6 +219,26 @@ def _float_as_text(expr: pl.Expr) -> pl.Expr:
     return stage(state, text=text).struct.field("text")
 
 
+def _exact_us(expr: pl.Expr) -> pl.Expr:
+    """Struct{value, problem} of a timezone-aware Datetime in microseconds: the usual Parquet.
+
+    Its instant is its physical value, already UTC microseconds: no localization and
+    no Int128 arithmetic, only the range rule, in Int64 (the same answers as
+    ``_finish``, in a fraction of its time on millions of rows).
+    """
+    epoch_us = expr.dt.epoch("us")
+    in_range = epoch_us.is_between(_RANGE_START_US, _RANGE_END_US, closed="left")
+    return pl.struct(
+        value=expr.dt.convert_time_zone("UTC"),
+        problem=pl.when(expr.is_null())
+        .then(pl.lit(MISSING))
+        .when(~in_range)
+        .then(pl.lit(OUT_OF_RANGE))
+        .otherwise(None)
+        .cast(pl.String),
+    )
+
+
 def _ns_to_us(ns: pl.Expr) -> pl.Expr:
     """Int64 nanoseconds -> Int128 microseconds, rounded half away from zero."""
     negative = ns < 0
@@ -242,6 +262,8 @@ def parse_time_struct(
     if isinstance(dtype, type):
         # A bare class (`pl.String`, `pl.Datetime`) stands for its default instance.
         dtype = dtype()
+    if isinstance(dtype, pl.Datetime) and dtype.time_unit == "us" and dtype.time_zone:
+        return _exact_us(expr)
     if isinstance(dtype, pl.Datetime | pl.Date):
         if isinstance(dtype, pl.Date):
             physical_us = expr.cast(INT) * US_PER_DAY

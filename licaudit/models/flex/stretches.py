@@ -45,10 +45,9 @@ def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl
     end so far: ``keys`` (UInt32 codes), ``start``, ``end``, sorted by keys then start.
 
     ``spans`` has the ``keys``, ``start`` and ``stop``. The keys (less their minimum) and
-    the time are packed into one integer; when they need more than 62 bits, the first
-    key's codes are taken a few at a time, each batch spanning few enough codes (a loop
-    over the batches, each vectorized). None when even one code of the first key leaves
-    no room, or when a value is null or a stop comes before its start.
+    the time are packed into one integer; when they need more than 62 bits, the distinct
+    keys are numbered in order first, and that number is packed instead. None when even
+    so they do not fit, or when a value is null or a stop comes before its start.
     """
     idle = gap // timedelta(microseconds=1)
     start, stop = pl.col("start").dt.epoch("us"), pl.col("stop").dt.epoch("us")
@@ -72,32 +71,20 @@ def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl
     time_bits = (bounds["high"] - bounds["low"] + idle).bit_length()
     lows = [int(bounds[f"min_{key}"]) for key in keys]
     widths = [int(bounds[f"max_{key}"] - bounds[f"min_{key}"]).bit_length() for key in keys]
-    room = PACKED_BITS - time_bits - sum(widths[1:])
-    if room < 1:
-        return None
-    first = keys[0]
-    if widths[0] <= room:
+    if sum(widths) + time_bits <= PACKED_BITS:
         return _packed_merge(spans, keys, widths, lows, time_bits, bounds["low"], idle)
-    codes = spans.select(pl.col(first).unique().sort()).collect().to_series()
-    # Batches of first-key codes less than 2**room apart, from the smallest up.
-    batch = (codes - codes[0]) // 2**room
-    parts = []
-    for (_,), members in pl.DataFrame({"batch": batch, "code": codes}).group_by(
-        "batch", maintain_order=True
-    ):
-        lo, hi = int(members["code"][0]), int(members["code"][-1])
-        parts.append(
-            _packed_merge(
-                spans.filter(pl.col(first).is_between(lo, hi)),
-                keys,
-                [room, *widths[1:]],
-                [lo, *lows[1:]],
-                time_bits,
-                bounds["low"],
-                idle,
-            )
-        )
-    return pl.concat(parts)
+    # Too wide: number the distinct keys in their order, and pack that number.
+    numbered = spans.select(keys).unique().sort(keys).collect().with_row_index("key")
+    width = max(numbered.height - 1, 0).bit_length()
+    if width + time_bits > PACKED_BITS:
+        return None
+    dense = spans.join(numbered.lazy(), on=list(keys)).select("key", "start", "stop")
+    merged = _packed_merge(dense, ["key"], [width], [0], time_bits, bounds["low"], idle)
+    return merged.select(
+        *(pl.lit(numbered[name]).gather(pl.col("key")).alias(name) for name in keys),
+        "start",
+        "end",
+    )
 
 
 def _packed_merge(
