@@ -8,7 +8,7 @@ earliest and latest used event, in each contract's timezone), the scope filter,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -315,16 +315,40 @@ def _evaluate_parts(
     then each model's ``finish`` over the merged partials. The roster models, which read
     no events, run once on ``prepared``. Each part is visited once, whatever the number of
     contracts, so that parts read from disk are read once."""
-    split = [c for c in contracts if MODELS[c.model].split is not None]
-    partials: dict[str, list[Partial]] = {c.name: [] for c in split}
-    counted = dict.fromkeys(partials, 0)
+    partials: dict[str, list[Partial]] = {}
+    counted: dict[str, int] = {}
     for part in parts:
-        for contract in split:
-            model = MODELS[contract.model]
-            assert model.split is not None
-            part_input = _model_input(part, contract, model)
-            partials[contract.name].append(model.split.partial(part_input))
-            counted[contract.name] += part_input.events.select(pl.len()).collect().item()
+        for name, (partial, events) in part_partials(part, contracts).items():
+            partials.setdefault(name, []).append(partial)
+            counted[name] = counted.get(name, 0) + events
+    return evaluate_partials(prepared, partials, counted, contracts, date_from, date_to)
+
+
+def part_partials(part: Prepared, contracts: Sequence[Contract]) -> dict[str, tuple[Partial, int]]:
+    """Every split contract's ``partial`` of one part of the events, with the number of
+    events of its scope in the part, by contract name (what a Spark task computes)."""
+    found: dict[str, tuple[Partial, int]] = {}
+    for contract in contracts:
+        model = MODELS[contract.model]
+        if model.split is None:
+            continue
+        part_input = _model_input(part, contract, model)
+        events = part_input.events.select(pl.len()).collect().item()
+        found[contract.name] = (model.split.partial(part_input), events)
+    return found
+
+
+def evaluate_partials(
+    prepared: Prepared,
+    partials: Mapping[str, Sequence[Partial]],
+    counted: Mapping[str, int],
+    contracts: Sequence[Contract],
+    date_from: date | None,
+    date_to: date | None,
+) -> dict[str, Evaluation]:
+    """Each split contract's ``finish`` over its parts' partials (in part order), the
+    roster models run once on ``prepared``. A split contract no part gave a partial to
+    (no part held an event) is finished over the partial of no events."""
     evaluations: dict[str, Evaluation] = {}
     for contract in contracts:
         model = MODELS[contract.model]
@@ -332,9 +356,10 @@ def _evaluate_parts(
             evaluations[contract.name] = _evaluate(prepared, contract, date_from, date_to)
             continue
         model_input = _model_input(prepared, contract, model)
-        result = model.split.finish(model_input, merge(partials[contract.name]))
+        found = partials.get(contract.name) or [model.split.partial(model_input)]
+        result = model.split.finish(model_input, merge(found))
         evaluations[contract.name] = _evaluation(
-            result, contract, model, model_input, date_from, date_to, counted[contract.name]
+            result, contract, model, model_input, date_from, date_to, counted.get(contract.name, 0)
         )
     return evaluations
 
@@ -468,6 +493,23 @@ def run_audit(
     evaluations: dict[str, Evaluation] = {}
     if pieces is not None:
         evaluations = _evaluate_parts(prepared, pieces, contracts, date_from, date_to)
+    return audit_evaluated(
+        ingested, prepared, contracts, currency, date_from, date_to, evaluations, input_timezone
+    )
+
+
+def audit_evaluated(
+    ingested: Ingested,
+    prepared: Prepared,
+    contracts: Sequence[Contract],
+    currency: str,
+    date_from: date | None,
+    date_to: date | None,
+    evaluations: Mapping[str, Evaluation],
+    input_timezone: str = "UTC",
+) -> AuditResult:
+    """The audit of every contract, those of ``evaluations`` already evaluated (part by
+    part, ``evaluate_partials``), the others evaluated on ``prepared``."""
     results = [
         _run(prepared, contract, currency, date_from, date_to, evaluations.get(contract.name))
         for contract in contracts

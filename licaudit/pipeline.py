@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
 
@@ -35,6 +36,11 @@ from licaudit.models.base import Contract
 from licaudit.reconcile import differing_rows, export_days, read_vendor_export, reconcile
 from licaudit.report.check import overage_lines
 from licaudit.scale import PartStore, estimated_rows, parts_for
+
+if TYPE_CHECKING:
+    from licaudit.spark import SparkEvents
+
+Engine = Literal["local", "spark"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,10 @@ class Request:
     max_reject_ratio: float = 0.01
     # Parts by identity for large inputs (``licaudit.scale``); None: chosen from the size.
     parts: int | None = None
+    # Where files are read and models run: this machine, or Spark tasks (``licaudit.spark``)
+    # at ``spark_master`` (None: local[*]).
+    engine: Engine = "local"
+    spark_master: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,8 @@ class Inputs:
     # The used events in parts by identity, when the input was read that way (large
     # inputs, ``licaudit.scale``); ``ingested.events`` is then empty.
     store: PartStore | None = None
+    # The used events in Spark's cache (``--engine spark``); ``ingested.events`` is empty.
+    spark: SparkEvents | None = None
 
 
 def _contract_file(request: Request) -> Settings | None:
@@ -203,14 +215,18 @@ def read_inputs(
         | set(request.not_events),
     )
     store = None
-    if parts:
-        count = request.parts
-        if count is None:
-            files, _ = discover(list(request.paths), options.recursive, options.exclude)
-            count = parts_for(estimated_rows(files))
-        store = PartStore(count) if count > 1 else None
-    sink = None if store is None else store.add
-    ingested = ingest(list(request.paths), options, on_progress, sink)
+    spark = _spark_events(request, options, parts)
+    if spark is not None:
+        ingested = spark.ingested
+    else:
+        if parts:
+            count = request.parts
+            if count is None:
+                files, _ = discover(list(request.paths), options.recursive, options.exclude)
+                count = parts_for(estimated_rows(files))
+            store = PartStore(count) if count > 1 else None
+        sink = None if store is None else store.add
+        ingested = ingest(list(request.paths), options, on_progress, sink)
     roster_path = request.roster or settings.roster
     roster_mode = request.roster_mode or settings.roster_mode
     roster = read_roster(roster_path, options, roster_mode) if roster_path else None
@@ -223,7 +239,29 @@ def read_inputs(
         input_timezone=naive_tz,
         groups=groups,
         store=store,
+        spark=spark,
     )
+
+
+def _spark_events(request: Request, options: IngestOptions, parts: bool) -> SparkEvents | None:
+    """With ``--engine spark`` (``report`` and ``check``), the events read in Spark tasks."""
+    if request.engine == "local":
+        if request.spark_master is not None:
+            raise ConfigError(
+                "`--spark-master` says where Spark runs, and the engine is local.",
+                "add --engine spark, or leave --spark-master out.",
+            )
+        return None
+    if not parts:
+        raise ConfigError(
+            "`--engine spark` runs the models of `report` and `check` only.",
+            "leave --engine out for this command.",
+        )
+    # PySpark is imported here only, when asked for (an optional extra).
+    from licaudit.spark import read_in_spark
+
+    master = request.spark_master or "local[*]"
+    return read_in_spark(list(request.paths), options, master, request.parts)
 
 
 def check_usable(ingested: Ingested, reconciliation: str) -> None:
@@ -329,16 +367,21 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
     check_user_columns(inputs)
     first, last = report_range(request)
     settings = inputs.settings
-    audit = run_audit(
-        inputs.ingested,
-        settings.contracts,
-        settings.currency,
-        first,
-        last,
-        inputs.roster,
-        inputs.input_timezone,
-        store=inputs.store,
-    )
+    if inputs.spark is not None:
+        audit = inputs.spark.audit(
+            settings.contracts, settings.currency, first, last, inputs.roster, inputs.input_timezone
+        )
+    else:
+        audit = run_audit(
+            inputs.ingested,
+            settings.contracts,
+            settings.currency,
+            first,
+            last,
+            inputs.roster,
+            inputs.input_timezone,
+            store=inputs.store,
+        )
     if inputs.groups is not None:
         # With a groups file: the `chargeback` and `ungrouped` tables (issue 13).
         by_period, ungrouped = chargeback(audit.results, inputs.groups, settings.currency)

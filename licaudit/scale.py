@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from licaudit.ingest.encode import CODE, Encoded, Names
+from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names
 from licaudit.models.concurrent import ANON
 from licaudit.partition import key_hash
 
@@ -186,18 +186,7 @@ class PartStore:
                 pl.col(column).cast(pl.Enum(table["name"])).to_physical().cast(CODE)
                 for column, table in (("user", names.users), ("product", names.products))
             )
-        empty = pl.DataFrame(
-            schema={
-                "ts": pl.Datetime("us", "UTC"),
-                "end": pl.Datetime("us", "UTC"),
-                "user": CODE,
-                "anonymous": pl.Boolean(),
-                "method": CODE,
-                "product": CODE,
-                "session": pl.String(),
-                "device": pl.String(),
-            }
-        )
+        empty = pl.DataFrame(schema=CODED_EVENTS)
         return Encoded(events=empty, roster=coded_roster, names=names)
 
     def encoded_parts(self) -> Iterator[pl.DataFrame]:

@@ -25,6 +25,8 @@ from licaudit.cli.options import (
     DateOrderOpt,
     DebugOpt,
     EncodingOpt,
+    Engine,
+    EngineOpt,
     FailOnOverageOpt,
     Format,
     FormatOpt,
@@ -46,6 +48,7 @@ from licaudit.cli.options import (
     RosterModeOpt,
     RosterOpt,
     SheetOpt,
+    SparkMasterOpt,
     TableOpt,
     TimezoneOpt,
     ToOpt,
@@ -77,7 +80,9 @@ from licaudit.report.terminal import render_inspection, render_report
     "  licaudit report logs/ --format csv --table refused --output refused.csv\n\n"
     "  licaudit report logs/ --format xlsx --period month --output usage.xlsx\n\n"
     "  licaudit report logs/ --groups departments.csv --period month --table chargeback "
-    "--format csv",
+    "--format csv\n\n"
+    "  licaudit report /shared/logs --engine spark --spark-master spark://head:7077 "
+    "--format csv --output usage.csv",
 )
 def report(
     paths: Paths,
@@ -103,6 +108,8 @@ def report(
     rejects: RejectsOpt = None,
     max_reject_ratio: RatioOpt = 0.01,
     parts: PartsOpt = None,
+    engine: EngineOpt = Engine.local,
+    spark_master: SparkMasterOpt = None,
     fail_on_overage: FailOnOverageOpt = False,
     csv_dialect: CsvDialectOpt = CsvDialect.rfc4180,
     debug: DebugOpt = False,
@@ -117,7 +124,8 @@ def report(
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
             sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
             groups=groups, date_from=date_from, date_to=date_to,
-            max_reject_ratio=max_reject_ratio, parts=parts,
+            max_reject_ratio=max_reject_ratio, parts=parts, engine=engine.value,
+            spark_master=spark_master,
         )  # fmt: skip
         inputs, audit = read_and_audit(request, rejects)
         names = audit.table_names()
@@ -185,6 +193,8 @@ def check(
     rejects: RejectsOpt = None,
     max_reject_ratio: RatioOpt = 0.01,
     parts: PartsOpt = None,
+    engine: EngineOpt = Engine.local,
+    spark_master: SparkMasterOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """For cron: print one line per contract and period over capacity; exit 1 on overage."""
@@ -195,6 +205,7 @@ def check(
             timezone=timezone, input_tz=input_tz, date_order=date_order, encoding=encoding,
             sheet=sheet, recursive=recursive, roster=roster, roster_mode=roster_mode,
             date_from=date_from, date_to=date_to, max_reject_ratio=max_reject_ratio, parts=parts,
+            engine=engine.value, spark_master=spark_master,
         )  # fmt: skip
         settings = resolve_settings(request, need_contract=True)
         warnings = check_warnings(settings)

@@ -45,6 +45,11 @@ class DateOrderOption(StrEnum):
     mdy = "mdy"
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 Paths = Annotated[
     list[Path],
     typer.Argument(help="Log files or folders (a folder: its supported files).", metavar="PATH..."),
@@ -217,5 +222,26 @@ CsvDialectOpt = Annotated[
         metavar="rfc4180|excel",
         help="CSV as RFC 4180 UTF-8 (default), or for European Excel: UTF-8 with BOM, `;` "
         "between fields, decimal comma.",
+    ),
+]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        case_sensitive=False,
+        metavar="local|spark",
+        help="Where files are read and models run: this machine (local, default), or Apache "
+        "Spark tasks at --spark-master, same results (needs pip install 'licaudit[spark]' "
+        "and Java 17).",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        metavar="URL",
+        help="The Spark cluster of --engine spark: local[*] (default: every core here), "
+        "local[N], spark://HOST:7077, yarn, k8s://HOST:PORT. Every worker must read the "
+        "input paths and have licaudit installed.",
     ),
 ]

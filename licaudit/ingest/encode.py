@@ -16,6 +16,20 @@ import polars as pl
 CODE = pl.UInt32()
 """The dtype of an encoded identity (user, method, product)."""
 
+CODED_EVENTS = pl.Schema(
+    {
+        "ts": pl.Datetime("us", "UTC"),
+        "end": pl.Datetime("us", "UTC"),
+        "user": CODE,
+        "anonymous": pl.Boolean(),
+        "method": CODE,
+        "product": CODE,
+        "session": pl.String(),
+        "device": pl.String(),
+    }
+)
+"""The columns of encoded events (``Encoded.events``)."""
+
 Identity = Literal["users", "methods", "products"]
 
 _IDENTITIES = {"user": "users", "method": "methods", "product": "products"}
