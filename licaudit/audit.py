@@ -76,6 +76,10 @@ class AuditResult:
     # Tables made from every contract's results after the run (the chargeback, issue 13),
     # by name and period, listed after the models' detail tables: see ``add_table``.
     added: dict[str, dict[Period, pl.DataFrame]] = field(default_factory=dict)
+    # Every used event with ``ts``, ``user``, ``product`` and ``anonymous`` (names), for
+    # the views drawn from raw events (the HTML report's); None when the events were
+    # read in parts and never held whole.
+    events: pl.LazyFrame | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -466,6 +470,7 @@ def run_audit(
     input_timezone: str = "UTC",
     parts: int = 1,
     store: PartStore | None = None,
+    release: bool = False,
 ) -> AuditResult:
     """Every contract over the same used events (which must not be empty).
 
@@ -473,6 +478,8 @@ def run_audit(
     part by part (``licaudit.partition``); a ``store`` holds the events already in parts,
     kept as codes while they were read (large inputs, ``licaudit.scale``), each part given
     once to every contract's model. The same result, row for row, in every case.
+    ``release``: ``ingested.events`` are let go once encoded (``AuditResult.events`` then
+    decodes the coded ones on demand), which halves a run's memory.
     """
     states = None if roster is None else roster.states
     mode = "events" if roster is None else roster.mode
@@ -484,6 +491,10 @@ def run_audit(
         pieces = (with_events(prepared, events) for events in store.encoded_parts())
     else:
         prepared = prepare(ingested.events, states, mode)
+        events = ingested.events.lazy()
+        if release:
+            ingested.release_events()
+            events = named_events(prepared.encoded)
         if parts > 1:
             names = prepared.encoded.names
             pieces = [
@@ -493,8 +504,26 @@ def run_audit(
     evaluations: dict[str, Evaluation] = {}
     if pieces is not None:
         evaluations = _evaluate_parts(prepared, pieces, contracts, date_from, date_to)
-    return audit_evaluated(
+    audit = audit_evaluated(
         ingested, prepared, contracts, currency, date_from, date_to, evaluations, input_timezone
+    )
+    audit.events = None if store is not None else events
+    return audit
+
+
+def named_events(encoded: Encoded) -> pl.LazyFrame:
+    """The encoded events' ``ts``, ``anonymous``, ``user`` and ``product``, codes turned
+    back into names when collected."""
+    names = encoded.names
+    return encoded.events.lazy().select(
+        "ts",
+        "anonymous",
+        *(
+            pl.col(column).replace_strict(
+                table["code"], table["name"], default=None, return_dtype=pl.String
+            )
+            for column, table in (("user", names.users), ("product", names.products))
+        ),
     )
 
 

@@ -381,6 +381,7 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
             inputs.roster,
             inputs.input_timezone,
             store=inputs.store,
+            release=True,
         )
     if inputs.groups is not None:
         # With a groups file: the `chargeback` and `ungrouped` tables (issue 13).

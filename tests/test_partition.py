@@ -211,3 +211,19 @@ def test_every_row_lands_in_exactly_one_part() -> None:
     cut = split_events(encoded.events, encoded.names, 4)
     assert sum(part.height for part in cut) == len(rows)
     assert pl.concat(cut).sort("ts").equals(encoded.events.sort("ts"))
+
+
+def test_events_released_after_encoding_keep_their_count_and_their_names() -> None:
+    rows = [
+        {"ts": BASE + timedelta(minutes=i), "end": None, "user": user, "anonymous": user is None,
+         "method": "web", "product": product, "session": None, "device": None}
+        for i, (user, product) in enumerate([("bob", "lms"), (None, "crm"), ("alice", "crm")])
+    ]  # fmt: skip
+    events = pl.DataFrame(rows, schema=EVENT_SCHEMA)
+    ingested = Ingested(events=events, rejects=pl.DataFrame(schema=REJECT_SCHEMA), files=[])
+    result = run_audit(ingested, CONTRACTS[:1], "EUR", release=True)
+    assert ingested.events.is_empty()
+    assert (ingested.rows_used, ingested.rows_read) == (3, 3)
+    assert result.events is not None
+    columns = ["ts", "anonymous", "user", "product"]
+    assert result.events.collect().equals(events.select(columns))

@@ -132,10 +132,10 @@ def _reported_events(audit: AuditResult, result: ContractResult) -> pl.LazyFrame
     contract = result.contract
     if result.day_rows.is_empty():
         return None
-    if audit.ingested.rows_streamed:
+    if audit.events is None:
         return None  # read in parts (licaudit.scale): the events are not kept whole
     first, last = (date.fromisoformat(result.day_rows["period"][i]) for i in (0, -1))
-    events = audit.ingested.events.lazy()
+    events = audit.events
     if contract.scope is not None:
         events = events.filter(pl.col("product").is_in(list(contract.scope)))
     local = pl.col("ts").dt.convert_time_zone(contract.timezone)
@@ -326,7 +326,7 @@ def _contract_section(
     top = _top_users(audit, result)
     if top is not None:
         parts.append(_table_block("Top users", top, timezone))
-    if audit.ingested.rows_streamed:
+    if audit.events is None:
         parts.append(
             '<p class="note">The events were read in parts (--parts): the chart of events per '
             "hour and the top users, drawn from every event, are left out. Run without "
