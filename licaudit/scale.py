@@ -76,7 +76,7 @@ def estimated_rows(paths: Sequence[Path]) -> int:
             # The footer's row count; pyarrow would cost its import (and numpy's) here.
             total += int(pl.scan_parquet(path).select(pl.len()).collect().item())
             continue
-        except Exception:  # noqa: BLE001 - not Parquet (or unreadable: ingest will say so)
+        except Exception:
             pass
         size = path.stat().st_size if path.is_file() else 0
         factor = 5 if path.name.endswith(".gz") else 1
@@ -112,9 +112,11 @@ class PartStore:
         if events.is_empty():
             return
         anonymous = pl.col("anonymous")
+        # A file without end times keeps none (8 bytes an event): a Null column.
+        end = pl.lit(None) if events["end"].null_count() == events.height else pl.col("end")
         kept = events.select(
             "ts",
-            "end",
+            end.alias("end"),
             "user",
             "anonymous",
             "method",
@@ -197,7 +199,7 @@ class PartStore:
             chunks, self.chunks[part] = self.chunks[part], []
             if not chunks:
                 continue
-            frame = pl.concat(chunks)
+            frame = pl.concat(chunks, how="vertical_relaxed").cast({"end": CODED_EVENTS["end"]})
             del chunks
             yield frame.select(
                 "ts",

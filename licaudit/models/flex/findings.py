@@ -213,16 +213,22 @@ def _new_run(*columns: str) -> pl.Expr:
     return pl.any_horizontal(changed).fill_null(True)
 
 
-def _running_max_within(instant: str, segment: str) -> pl.Expr:
-    """The running maximum of a Datetime column within each segment, ``segment`` being a
-    non-decreasing integer column: every segment's values are lifted above the earlier
-    segments' (segment × span, in Int128), so that one running maximum over the frame
-    never crosses a segment. Ten times faster than ``cum_max().over(segment)`` on many
-    small segments."""
+def _running_max_within(frame: pl.DataFrame, instant: str, segment: str) -> pl.Expr:
+    """The running maximum of a Datetime column of ``frame`` within each segment,
+    ``segment`` being a non-decreasing integer column: every segment's values are lifted
+    above the earlier segments' (segment × span), so that one running maximum over the
+    frame never crosses a segment. Ten times faster than ``cum_max().over(segment)`` on
+    many small segments; in Int64 when segments × span fit (twice as fast), else Int128."""
     micros = pl.col(instant).dt.epoch("us")
-    origin = micros.min()
-    lift = pl.col(segment).cast(pl.Int128) * (micros.max() - origin + 1).cast(pl.Int128)
-    running = (lift + (micros - origin).cast(pl.Int128)).cum_max() - lift + origin
+    origin, high, last = frame.select(
+        micros.min().alias("low"), micros.max().alias("high"), pl.col(segment).max()
+    ).row(0)
+    if origin is None:
+        return pl.col(instant)
+    width = high - origin + 1
+    dtype = pl.Int64 if (last + 1) * width < 2**62 else pl.Int128
+    lift = pl.col(segment).cast(dtype) * pl.lit(width, dtype)
+    running: pl.Expr = (lift + (micros - origin).cast(dtype)).cum_max() - lift + origin
     return running.cast(pl.Int64).cast(INSTANT)
 
 
@@ -238,7 +244,8 @@ def device_blocks(usage: pl.DataFrame) -> pl.DataFrame:
     ordered = sorted_by(spans.collect(), *key, "start").with_columns(
         segment=_new_run(*key).cum_sum()
     )
-    marked = ordered.with_columns(latest=_running_max_within("stop", "segment")).with_columns(
+    latest = _running_max_within(ordered, "stop", "segment")
+    marked = ordered.with_columns(latest=latest).with_columns(
         new_block=_new_run("segment") | (pl.col("start") > pl.col("latest").shift(1))
     )
     starts = marked.filter("new_block").select(*key, "start")
@@ -251,11 +258,10 @@ def device_overlaps(blocks: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:
     ``user``, ``product``, ``times``, ``days``, ``first`` (instant), ``devices`` (codes).
 
     ``blocks``: as ``device_blocks`` gives them."""
-    ordered = (
-        sorted_by(blocks, "user", "product", "start")
-        .with_columns(segment=_new_run("user", "product").cum_sum())
-        .with_columns(running=_running_max_within("stop", "segment"))
+    ordered = sorted_by(blocks, "user", "product", "start").with_columns(
+        segment=_new_run("user", "product").cum_sum()
     )
+    ordered = ordered.with_columns(running=_running_max_within(ordered, "stop", "segment"))
     # A block starting before the furthest reach of the key's earlier blocks overlaps the
     # block that reaches it, of another device (one device's blocks never overlap).
     reach = pl.when(_new_run("segment")).then(None).otherwise(pl.col("running").shift(1))
