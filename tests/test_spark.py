@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from licaudit.audit import AuditResult
 from licaudit.cli.commands import app
+from licaudit.ingest import slices
 from licaudit.ingest.events import IngestOptions
 from licaudit.pipeline import Inputs, Request, read_inputs, run
 from licaudit.report.document import file_bytes
@@ -190,7 +191,7 @@ def test_random_log_in_spark_with_a_sliced_parquet_file_gives_the_one_machine_by
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_random_log(tmp_path, seed=11)
-    monkeypatch.setattr(spark_ingest, "SLICE_ROWS", 1000)
+    monkeypatch.setattr(slices, "SLICE_ROWS", 1000)
     pieces = spark_ingest.pieces_of(
         [tmp_path / name for name in ("access.csv", "sync.jsonl", "typed.parquet")],
         IngestOptions(),

@@ -387,6 +387,8 @@ def ingest(
     so that the bar moves on a single large file too. With a ``sink``, each file's used
     events go to it as soon as they are read, and ``Ingested.events`` stays empty.
     """
+    from licaudit.ingest.slices import parquet_slices, read_slice  # it reads IngestOptions
+
     files, warnings = discover(paths, options.recursive, options.exclude)
     sizes = [path.stat().st_size for path in files]
     total, done_bytes = sum(sizes), 0
@@ -402,20 +404,35 @@ def ingest(
     streamed = 0
     for path, size in zip(files, sizes, strict=True):
         progress(path, "reading", done_bytes)
-        table = read_table(path, options.encoding, options.sheet)
-        progress(path, "normalizing", done_bytes + size // 2)
-        columns_by_file[path] = table.columns
-        file_events, file_rejects, report = _ingest_table(table, options)
-        if sink is None:
-            events.append(file_events)
-        else:
-            streamed += file_events.height
-            sink(file_events.cast(pl.Schema(EVENT_SCHEMA)))
-        del file_events
-        rejects.append(file_rejects)
-        reports.append(report)
-        warnings.extend(_file_warnings(table, report))
-        del table
+        # With a sink, a large typed Parquet file is read a slice of row groups at a time.
+        cuts = None if sink is None else parquet_slices(path, options)
+        pieces: list[tuple[int, int] | None] = list(cuts) if cuts else [None]
+        first: tuple[RawTable, FileReport] | None = None
+        for number, piece in enumerate(pieces, start=1):
+            if piece is None:
+                table = read_table(path, options.encoding, options.sheet)
+            else:
+                table = read_slice(path, *piece)
+            progress(path, "normalizing", done_bytes + size * number // (len(pieces) + 1))
+            file_events, file_rejects, report = _ingest_table(table, options)
+            if sink is None:
+                events.append(file_events)
+            else:
+                streamed += file_events.height
+                sink(file_events.cast(pl.Schema(EVENT_SCHEMA)))
+            del file_events
+            rejects.append(file_rejects)
+            if first is None:
+                first = (table, report)
+            else:  # a later slice of the same file: its counts join the file's report
+                first[1].rows_read += report.rows_read
+                first[1].rows_rejected += report.rows_rejected
+            del table
+        assert first is not None
+        columns_by_file[path] = first[0].columns
+        reports.append(first[1])
+        warnings.extend(_file_warnings(*first))
+        del first
         done_bytes += size
         progress(path, "read", done_bytes)
     _check_map(columns_by_file, options.column_map)

@@ -33,10 +33,8 @@ from typing import cast
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from licaudit.errors import DataError, LicauditError
-from licaudit.ingest.columns import map_columns
+from licaudit.errors import LicauditError
 from licaudit.ingest.events import (
     EVENT_SCHEMA,
     REJECT_SCHEMA,
@@ -47,20 +45,11 @@ from licaudit.ingest.events import (
     _file_warnings,
     _ingest_table,
 )
-from licaudit.ingest.readers import (
-    PARQUET_SUFFIXES,
-    ROW,
-    Format,
-    RawTable,
-    _inner_suffix,
-    _reject_nul_fields,
-    read_table,
-)
+from licaudit.ingest.readers import Format, RawTable, read_table
+from licaudit.ingest.slices import parquet_slices, read_slice
 from licaudit.models.concurrent import ANON
 from licaudit.partition import key_hash
 
-# A Parquet file is sliced into runs of whole row groups of at least this many rows.
-SLICE_ROWS = 1_000_000
 # Rows of an Arrow batch a task gives Spark: small enough for 32-bit string offsets.
 BATCH_ROWS = 1 << 16
 IDENTITIES = ("user", "method", "product")
@@ -119,72 +108,18 @@ def pieces_of(files: Sequence[Path], options: IngestOptions) -> list[Piece]:
     """The tasks of the ingest: each file whole, or a typed Parquet file in slices."""
     pieces: list[Piece] = []
     for index, path in enumerate(files):
-        slices = _parquet_slices(path, options) or [(0, None)]
+        found = parquet_slices(path, options)
+        slices: list[tuple[int, int | None]] = list(found) if found else [(0, None)]
         for start, rows in slices:
             pieces.append(Piece(len(pieces), index, str(path), start, rows))
     return pieces
-
-
-def _parquet_slices(path: Path, options: IngestOptions) -> list[tuple[int, int | None]] | None:
-    """Runs of row groups ``(first row, rows)``, or None when the file is read whole."""
-    if _inner_suffix(path) not in PARQUET_SUFFIXES or path.suffix.lower() == ".gz":
-        return None
-    try:
-        with path.open("rb") as handle:
-            if handle.read(4) != b"PAR1":
-                return None
-        parquet = pq.ParquetFile(path)
-    except (OSError, pa.ArrowException):
-        return None  # the task reading it whole says what is wrong
-    metadata, schema = parquet.metadata, parquet.schema_arrow
-    if metadata.num_rows <= SLICE_ROWS or metadata.num_row_groups < 2:
-        return None
-    mapping = map_columns(list(schema.names), options.column_map)
-    times = [mapping.chosen.get("ts"), mapping.chosen.get("end")]
-    typed = all(
-        match is None or match.reading != "value" or _typed_time(schema.field(match.index).type)
-        for match in times
-    )
-    if mapping.date_time_pair is not None or times[0] is None or not typed:
-        return None
-    slices: list[tuple[int, int | None]] = []
-    start = rows = 0
-    for group in range(metadata.num_row_groups):
-        rows += metadata.row_group(group).num_rows
-        if rows >= SLICE_ROWS:
-            slices.append((start, rows))
-            start, rows = start + rows, 0
-    if rows:
-        slices.append((start, rows))
-    return slices if len(slices) > 1 else None
-
-
-def _typed_time(kind: pa.DataType) -> bool:
-    return bool(pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_integer(kind))
 
 
 def _read_piece(piece: Piece, options: IngestOptions) -> RawTable:
     path = Path(piece.path)
     if piece.rows is None:
         return read_table(path, options.encoding, options.sheet)
-    # As ``readers._parquet_table`` reads the whole file: the same reader, so the same
-    # columns and dtypes, and the records numbered from the slice's place in the file.
-    try:
-        columns = list(pq.ParquetFile(path).schema_arrow.names)
-        frame = pl.scan_parquet(path).slice(piece.start, piece.rows).collect()
-    except (pa.ArrowException, OSError, pl.exceptions.PolarsError) as error:
-        raise DataError(
-            f"File {path} is a truncated or corrupt Parquet file ({error}).",
-            "export it again.",
-        ) from None
-    frame = frame.rename({old: f"c{index}" for index, old in enumerate(frame.columns)})
-    frame = frame.with_row_index(ROW, offset=1 + piece.start).with_columns(
-        pl.col(ROW).cast(pl.Int64)
-    )
-    table = RawTable(
-        path=path, format="parquet", compressed=False, columns=columns, frame=frame.lazy()
-    )
-    return _reject_nul_fields(table)
+    return read_slice(path, piece.start, piece.rows)
 
 
 def ingest_pieces(
