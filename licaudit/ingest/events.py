@@ -387,7 +387,8 @@ def ingest(
     so that the bar moves on a single large file too. With a ``sink``, each file's used
     events go to it as soon as they are read, and ``Ingested.events`` stays empty.
     """
-    from licaudit.ingest.slices import parquet_slices, read_slice  # it reads IngestOptions
+    # slices reads IngestOptions, defined here.
+    from licaudit.ingest.slices import LOCAL_SLICE_ROWS, parquet_slices, read_slice
 
     files, warnings = discover(paths, options.recursive, options.exclude)
     sizes = [path.stat().st_size for path in files]
@@ -405,7 +406,7 @@ def ingest(
     for path, size in zip(files, sizes, strict=True):
         progress(path, "reading", done_bytes)
         # With a sink, a large typed Parquet file is read a slice of row groups at a time.
-        cuts = None if sink is None else parquet_slices(path, options)
+        cuts = None if sink is None else parquet_slices(path, options, LOCAL_SLICE_ROWS)
         pieces: list[tuple[int, int] | None] = list(cuts) if cuts else [None]
         first: tuple[RawTable, FileReport] | None = None
         for number, piece in enumerate(pieces, start=1):

@@ -27,12 +27,19 @@ from licaudit.ingest.readers import (
     _reject_nul_fields,
 )
 
-# A Parquet file is sliced into runs of whole row groups of at least this many rows.
+# A Parquet file is sliced into runs of whole row groups of at least this many rows: for
+# Spark's tasks (parallelism), and for the parts path (memory: a bound per slice, large
+# enough that a slice's fixed costs stay small).
 SLICE_ROWS = 1_000_000
+LOCAL_SLICE_ROWS = 5_000_000
 
 
-def parquet_slices(path: Path, options: IngestOptions) -> list[tuple[int, int]] | None:
-    """Runs of row groups ``(first row, rows)``, or None when the file is read whole."""
+def parquet_slices(
+    path: Path, options: IngestOptions, size: int | None = None
+) -> list[tuple[int, int]] | None:
+    """Runs of row groups ``(first row, rows)`` of ``size`` rows or more (default
+    ``SLICE_ROWS``), or None when the file is read whole."""
+    size = SLICE_ROWS if size is None else size
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -46,7 +53,7 @@ def parquet_slices(path: Path, options: IngestOptions) -> list[tuple[int, int]] 
     except (OSError, pa.ArrowException):
         return None  # reading it whole says what is wrong
     metadata, schema = parquet.metadata, parquet.schema_arrow
-    if metadata.num_rows <= SLICE_ROWS or metadata.num_row_groups < 2:
+    if metadata.num_rows <= size or metadata.num_row_groups < 2:
         return None
     mapping = map_columns(list(schema.names), options.column_map)
     times = [mapping.chosen.get("ts"), mapping.chosen.get("end")]
@@ -60,7 +67,7 @@ def parquet_slices(path: Path, options: IngestOptions) -> list[tuple[int, int]] 
     start = rows = 0
     for group in range(metadata.num_row_groups):
         rows += metadata.row_group(group).num_rows
-        if rows >= SLICE_ROWS:
+        if rows >= size:
             slices.append((start, rows))
             start, rows = start + rows, 0
     if rows:

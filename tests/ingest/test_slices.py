@@ -44,8 +44,8 @@ def test_a_typed_parquet_file_in_slices_gives_the_events_rejects_and_report_of_t
 ) -> None:
     path = write_log(tmp_path / "events.parquet")
     whole = ingest([path], IngestOptions())
-    monkeypatch.setattr(slices, "SLICE_ROWS", 12)
-    assert slices.parquet_slices(path, IngestOptions()) == [(0, 20), (20, 20), (40, 10)]
+    monkeypatch.setattr(slices, "LOCAL_SLICE_ROWS", 12)
+    assert slices.parquet_slices(path, IngestOptions(), 12) == [(0, 20), (20, 20), (40, 10)]
     received: list[pl.DataFrame] = []
     cut = ingest([path], IngestOptions(), sink=received.append)
     assert len(received) == 3
@@ -62,8 +62,8 @@ def test_parquet_with_text_times_is_read_whole_for_its_slash_date_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write_log(tmp_path / "events.parquet", text_times=True)
-    monkeypatch.setattr(slices, "SLICE_ROWS", 12)
-    assert slices.parquet_slices(path, IngestOptions()) is None
+    monkeypatch.setattr(slices, "LOCAL_SLICE_ROWS", 12)
+    assert slices.parquet_slices(path, IngestOptions(), 12) is None
     received: list[pl.DataFrame] = []
     ingest([path], IngestOptions(), sink=received.append)
     assert len(received) == 1
