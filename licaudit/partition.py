@@ -35,31 +35,49 @@ def key_hash(text: pl.Expr) -> pl.Expr:
     return text.hash(seed=SEED)
 
 
-def user_parts(names: Names, parts: int) -> pl.Series:
-    """The part of every user code (index = code)."""
+def user_key(names: pl.Expr) -> pl.Expr:
+    """The hash that places a user: of the name, less an ``anon:`` prefix (the user
+    ``anon:x`` is the visitors of session ``x``, SPEC 3.2)."""
+    return key_hash(names.str.strip_prefix(ANON))
+
+
+def placed(by_user: pl.Expr, by_session: pl.Expr, parts: int, first_row: int = 0) -> pl.Expr:
+    """The part (0 to ``parts`` - 1, UInt32) of each row of canonical or coded events.
+
+    ``by_user`` and ``by_session`` are the hashes of the row's user (``user_key``) and
+    session (``key_hash``), however the caller gets them (from texts, or gathered from a
+    dictionary's hashes by code). A named row goes by its user, a visitor by its session,
+    a visitor without session (an identity of its own) by its row number, counted from
+    ``first_row`` when the rows are a slice.
+    """
+    named = ~pl.col("anonymous") & pl.col("user").is_not_null()
     return (
-        names.users.sort("code")
-        .select(key_hash(pl.col("name").str.strip_prefix(ANON)) % parts)
-        .to_series()
+        pl.when(named)
+        .then(by_user % parts)
+        .when(pl.col("session").is_not_null())
+        .then(by_session % parts)
+        .otherwise((pl.int_range(pl.len(), dtype=pl.UInt64) + first_row) % parts)
         .cast(pl.UInt32)
     )
 
 
 def part_of(names: Names, parts: int) -> pl.Expr:
-    """The part (0 to ``parts`` - 1) of each encoded event row."""
-    by_user = pl.lit(user_parts(names, parts)).gather(pl.col("user"))
-    by_session = key_hash(pl.col("session")) % parts
-    by_row = pl.int_range(pl.len(), dtype=pl.UInt64) % parts
-    named = ~pl.col("anonymous") & pl.col("user").is_not_null()
-    return (
-        pl.when(named)
-        .then(by_user)
-        .when(pl.col("session").is_not_null())
-        .then(by_session)
-        .otherwise(by_row)
-        .cast(pl.UInt32)
-        .alias(PART)
-    )
+    """The part of each encoded event row (users hashed once per name, then gathered)."""
+    hashes = names.users.sort("code").select(user_key(pl.col("name"))).to_series()
+    by_user = pl.lit(hashes).gather(pl.col("user"))
+    return placed(by_user, key_hash(pl.col("session")), parts).alias(PART)
+
+
+def read_texts() -> list[pl.Expr]:
+    """``session`` and ``device`` where a model reads them, null elsewhere: a session only
+    on anonymous rows (a visitor's identity, SPEC 3.2; a named row's identity is its user),
+    a device only on named rows (Flex's device findings look at named users only). No
+    result changes; what the parts path and Spark keep of every other row."""
+    anonymous = pl.col("anonymous")
+    return [
+        pl.when(anonymous).then(pl.col("session")).alias("session"),
+        pl.when(~anonymous).then(pl.col("device")).alias("device"),
+    ]
 
 
 def split_events(events: pl.DataFrame, names: Names, parts: int) -> list[pl.DataFrame]:

@@ -28,8 +28,7 @@ from typing import Any
 import polars as pl
 
 from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names
-from licaudit.models.concurrent import ANON
-from licaudit.partition import key_hash
+from licaudit.partition import key_hash, placed, read_texts, user_key
 
 # Inputs estimated above this many events take the parts path by default.
 AUTO_ROWS = 25_000_000
@@ -111,7 +110,6 @@ class PartStore:
         """File one file's canonical events (``EVENT_SCHEMA``) under their parts."""
         if events.is_empty():
             return
-        anonymous = pl.col("anonymous")
         # A file without end times keeps none (8 bytes an event): a Null column.
         end = pl.lit(None) if events["end"].null_count() == events.height else pl.col("end")
         kept = events.select(
@@ -121,8 +119,7 @@ class PartStore:
             "anonymous",
             "method",
             "product",
-            session=pl.when(anonymous).then(pl.col("session")),
-            device=pl.when(~anonymous).then(pl.col("device")),
+            *read_texts(),
         )
         texts = kept.select(
             pl.col(column).unique().implode()
@@ -158,20 +155,11 @@ class PartStore:
         return (self.users, self.methods, self.products, self.sessions, self.devices)
 
     def _part(self) -> pl.Expr:
-        """A row's part, as ``licaudit.partition.part_of`` gives it, on provisional codes."""
-        parts = self.parts
-        by_user = key_hash(pl.lit(self.users.names).str.strip_prefix(ANON)) % parts
-        by_session = key_hash(pl.lit(self.sessions.names)) % parts
-        named = ~pl.col("anonymous") & pl.col("user").is_not_null()
-        return (
-            pl.when(named)
-            .then(by_user.gather(pl.col("user")))
-            .when(pl.col("session").is_not_null())
-            .then(by_session.gather(pl.col("session")))
-            .otherwise(pl.int_range(pl.len(), dtype=pl.UInt64) % parts)
-            .cast(pl.UInt32)
-            .alias("__part")
-        )
+        """A row's part, as ``licaudit.partition.part_of`` gives it, on provisional codes:
+        each name hashed once, then gathered by code."""
+        by_user = user_key(pl.lit(self.users.names)).gather(pl.col("user"))
+        by_session = key_hash(pl.lit(self.sessions.names)).gather(pl.col("session"))
+        return placed(by_user, by_session, self.parts).alias("__part")
 
     def encoded(self, roster: pl.DataFrame | None) -> Encoded:
         """The sorted dictionaries (with the roster's users and products) and the roster

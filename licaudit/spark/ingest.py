@@ -47,8 +47,7 @@ from licaudit.ingest.events import (
 )
 from licaudit.ingest.readers import Format, RawTable, read_table
 from licaudit.ingest.slices import parquet_slices, read_slice
-from licaudit.models.concurrent import ANON
-from licaudit.partition import key_hash
+from licaudit.partition import key_hash, placed, read_texts, user_key
 
 # Rows of an Arrow batch a task gives Spark: small enough for 32-bit string offsets.
 BATCH_ROWS = 1 << 16
@@ -159,19 +158,18 @@ def _ingest_piece(piece: Piece, options: IngestOptions, parts: int) -> Iterator[
         found.first_ts, found.last_ts = events.select(
             first=pl.col("ts").min(), last=pl.col("ts").max()
         ).row(0)
-        anonymous = pl.col("anonymous")
-        rows = events.select(
+        rows = events.with_columns(read_texts()).select(
             piece=pl.lit(piece.index, pl.Int32),
             order=pl.int_range(pl.len(), dtype=pl.Int64) + piece.start,
             part=_part(parts, piece.start),
             ts=pl.col("ts").dt.epoch("us"),
             end=pl.col("end").dt.epoch("us"),
             user=_rank("user", dictionaries["user"]),
-            anonymous=anonymous,
+            anonymous=pl.col("anonymous"),
             method=_rank("method", dictionaries["method"]),
             product=_rank("product", dictionaries["product"]),
-            session=pl.when(anonymous).then(pl.col("session")),
-            device=pl.when(~anonymous).then(pl.col("device")),
+            session="session",
+            device="device",
             found=pl.lit(None, pl.Binary),
         )
         del events
@@ -186,17 +184,9 @@ def _rank(column: str, names: pl.Series) -> pl.Expr:
 
 
 def _part(parts: int, start: int) -> pl.Expr:
-    """A row's part as ``licaudit.partition.part_of`` places it, from the texts: a named row
-    by its user (``anon:`` dropped), a visitor by session, a lone row anywhere."""
-    named = ~pl.col("anonymous") & pl.col("user").is_not_null()
-    return (
-        pl.when(named)
-        .then(key_hash(pl.col("user").str.strip_prefix(ANON)) % parts)
-        .when(pl.col("session").is_not_null())
-        .then(key_hash(pl.col("session")) % parts)
-        .otherwise((pl.int_range(pl.len(), dtype=pl.UInt64) + start) % parts)
-        .cast(pl.Int32)
-    )
+    """A row's part as ``licaudit.partition.part_of`` places it, hashed from the texts."""
+    by_user = user_key(pl.col("user"))
+    return placed(by_user, key_hash(pl.col("session")), parts, start).cast(pl.Int32)
 
 
 def _found_row(found: Found) -> pa.RecordBatch:
