@@ -27,7 +27,7 @@ import polars as pl
 
 from licaudit.ingest.encode import CODE, Names
 from licaudit.models.flex.options import FlexOptions
-from licaudit.models.flex.stretches import merged_spans
+from licaudit.models.flex.stretches import merge_spans
 from licaudit.periods import Calendar
 
 FINDINGS_SCHEMA = pl.Schema(
@@ -238,19 +238,7 @@ def device_blocks(usage: pl.DataFrame) -> pl.DataFrame:
     one device never overlapping."""
     key = ("user", "product", "device_code")
     spans = usage.lazy().select(*key, "start", "stop")
-    merged = merged_spans(spans, key, timedelta(0))
-    if merged is not None:
-        return merged.rename({"end": "stop"})
-    ordered = sorted_by(spans.collect(), *key, "start").with_columns(
-        segment=_new_run(*key).cum_sum()
-    )
-    latest = _running_max_within(ordered, "stop", "segment")
-    marked = ordered.with_columns(latest=latest).with_columns(
-        new_block=_new_run("segment") | (pl.col("start") > pl.col("latest").shift(1))
-    )
-    starts = marked.filter("new_block").select(*key, "start")
-    stops = marked.filter(pl.col("new_block").shift(-1, fill_value=True)).select(stop="latest")
-    return pl.concat([starts, stops], how="horizontal")
+    return merge_spans(spans, key, timedelta(0)).rename({"end": "stop"})
 
 
 def device_overlaps(blocks: pl.DataFrame, calendar: Calendar) -> pl.DataFrame:

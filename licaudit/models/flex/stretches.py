@@ -35,9 +35,14 @@ def named_usage(events: pl.LazyFrame) -> pl.LazyFrame:
 
 def stretches(usage: pl.LazyFrame, idle_timeout: timedelta) -> pl.DataFrame:
     """One row per stretch, sorted by key then start: ``user``, ``product``, ``start``, ``end``."""
-    spans = usage.select(*KEY, "start", "stop")
-    packed = merged_spans(spans, KEY, idle_timeout)
-    return packed if packed is not None else _sorted_stretches(spans.collect(), idle_timeout)
+    return merge_spans(usage.select(*KEY, "start", "stop"), KEY, idle_timeout)
+
+
+def merge_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl.DataFrame:
+    """Each key's spans merged where the next start is at most ``gap`` after the largest end
+    so far (``merged_spans``), by a sort on the keys and start when they cannot be packed."""
+    packed = merged_spans(spans, keys, gap)
+    return packed if packed is not None else _sorted_merge(spans.collect(), keys, gap)
 
 
 def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl.DataFrame | None:
@@ -132,21 +137,17 @@ def _packed_merge(
     )
 
 
-def _sorted_stretches(spans: pl.DataFrame, idle_timeout: timedelta) -> pl.DataFrame:
-    """The stretches by a sort on (user, product, start): any codes, any times."""
-    ordered = spans.sort(*KEY, "start")
-    new_key = (pl.col("user") != pl.col("user").shift(1)) | (
-        pl.col("product") != pl.col("product").shift(1)
-    )
-    # The largest end of the key's events so far: a gap is measured from it.
+def _sorted_merge(spans: pl.DataFrame, keys: Sequence[str], gap: timedelta) -> pl.DataFrame:
+    """``merged_spans`` by a sort on the keys and start: any codes, any times."""
+    ordered = spans.sort(*keys, "start")
+    new_key = pl.any_horizontal(pl.col(key) != pl.col(key).shift(1) for key in keys)
+    # The largest end of the key's spans so far: a gap is measured from it.
     marked = ordered.with_columns(new_key=new_key.fill_null(True)).with_columns(
         latest_end=pl.col("stop").cum_max().over(pl.col("new_key").cum_sum())
     )
-    new_stretch = pl.col("new_key") | (
-        pl.col("start") > pl.col("latest_end").shift(1) + idle_timeout
-    )
-    marked = marked.with_columns(new_stretch=new_stretch)
-    last_row = pl.col("new_stretch").shift(-1, fill_value=True)
-    starts = marked.filter(pl.col("new_stretch")).select(*KEY, "start")
+    new_span = pl.col("new_key") | (pl.col("start") > pl.col("latest_end").shift(1) + gap)
+    marked = marked.with_columns(new_span=new_span)
+    last_row = pl.col("new_span").shift(-1, fill_value=True)
+    starts = marked.filter(pl.col("new_span")).select(*keys, "start")
     ends = marked.filter(last_row).select(end="latest_end")
     return pl.concat([starts, ends], how="horizontal")

@@ -18,8 +18,9 @@ from polars.testing import assert_frame_equal
 from licaudit.models.flex import charges as charges_module
 from licaudit.models.flex import ledger as ledger_module
 from licaudit.models.flex.charges import NEVER, charge_counts, ledger_order, micros
+from licaudit.models.flex.findings import device_blocks
 from licaudit.models.flex.ledger import consumption_order, walk
-from licaudit.models.flex.stretches import KEY, _sorted_stretches, merged_spans, stretches
+from licaudit.models.flex.stretches import KEY, _sorted_merge, merged_spans, stretches
 
 INSTANT = pl.Datetime("us", "UTC")
 BASE = datetime(2025, 3, 1, tzinfo=UTC)
@@ -55,7 +56,7 @@ def test_flex_packed_stretches_equal_the_three_column_sort(
     spans: list[tuple[int, int, int, int]],
 ) -> None:
     frame = usage(spans)
-    expected = _sorted_stretches(frame, IDLE)
+    expected = _sorted_merge(frame, KEY, IDLE)
     packed = merged_spans(frame.lazy(), KEY, IDLE)
     if frame.height:
         assert packed is not None
@@ -63,11 +64,27 @@ def test_flex_packed_stretches_equal_the_three_column_sort(
     assert_frame_equal(stretches(frame.lazy(), IDLE), expected)
 
 
+@settings(max_examples=100)
+@given(st.lists(span_strategy, max_size=25), st.lists(st.integers(0, 2), min_size=25, max_size=25))
+def test_device_blocks_packed_equal_the_sort_on_user_product_device_and_start(
+    spans: list[tuple[int, int, int, int]], devices: list[int]
+) -> None:
+    # Device blocks merge what overlaps or touches: gap 0, three keys.
+    frame = usage(spans).with_columns(device_code=pl.Series(devices[: len(spans)], dtype=pl.UInt32))
+    keys = ("user", "product", "device_code")
+    expected = _sorted_merge(frame, keys, timedelta(0))
+    packed = merged_spans(frame.lazy(), keys, timedelta(0))
+    if frame.height:
+        assert packed is not None
+        assert_frame_equal(packed, expected)
+    assert_frame_equal(device_blocks(frame).rename({"stop": "end"}), expected)
+
+
 def test_flex_stretches_pack_codes_less_their_smallest() -> None:
     frame = usage([(0, 0, 0, 60), (3, 1, 10, 5)], user_offset=2**31)
     packed = merged_spans(frame.lazy(), KEY, IDLE)
     assert packed is not None
-    assert_frame_equal(packed, _sorted_stretches(frame, IDLE))
+    assert_frame_equal(packed, _sorted_merge(frame, KEY, IDLE))
 
 
 @settings(max_examples=40)
@@ -83,7 +100,7 @@ def test_flex_stretches_of_users_too_far_apart_to_pack_are_numbered_densely_firs
     frame = frame.with_columns(stop=pl.max_horizontal("start", "stop")).cast({"user": pl.UInt32})
     packed = merged_spans(frame.lazy(), KEY, IDLE)
     assert packed is not None
-    assert_frame_equal(packed, _sorted_stretches(frame, IDLE))
+    assert_frame_equal(packed, _sorted_merge(frame, KEY, IDLE))
 
 
 def test_flex_stretches_fall_back_when_times_do_not_fit_in_62_bits() -> None:
@@ -92,7 +109,7 @@ def test_flex_stretches_fall_back_when_times_do_not_fit_in_62_bits() -> None:
         stop=pl.col("stop") + pl.duration(days=365 * 150_000)
     )
     assert merged_spans(frame.lazy(), KEY, IDLE) is None
-    assert_frame_equal(stretches(frame.lazy(), IDLE), _sorted_stretches(frame, IDLE))
+    assert_frame_equal(stretches(frame.lazy(), IDLE), _sorted_merge(frame, KEY, IDLE))
 
 
 def test_flex_stretches_fall_back_when_an_end_comes_before_its_start() -> None:
