@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names
-from licaudit.partition import key_hash, placed, read_texts, user_key
+from licaudit.partition import PART, key_hash, placed, read_texts, user_key
 
 # Inputs estimated above this many events take the parts path by default.
 AUTO_ROWS = 25_000_000
@@ -146,7 +146,7 @@ class PartStore:
             self.chunks[0].append(coded)
             return
         cut = coded.with_columns(self._part()).partition_by(
-            "__part", as_dict=True, include_key=False, maintain_order=True
+            PART, as_dict=True, include_key=False, maintain_order=True
         )
         for (part,), chunk in cut.items():
             self.chunks[int(part)].append(chunk)
@@ -159,7 +159,7 @@ class PartStore:
         each name hashed once, then gathered by code."""
         by_user = user_key(pl.lit(self.users.names)).gather(pl.col("user"))
         by_session = key_hash(pl.lit(self.sessions.names)).gather(pl.col("session"))
-        return placed(by_user, by_session, self.parts).alias("__part")
+        return placed(by_user, by_session, self.parts).alias(PART)
 
     def encoded(self, roster: pl.DataFrame | None) -> Encoded:
         """The sorted dictionaries (with the roster's users and products) and the roster
