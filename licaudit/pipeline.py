@@ -29,6 +29,7 @@ from licaudit.errors import ConfigError, DataError
 from licaudit.ingest.discover import discover
 from licaudit.ingest.events import Ingested, IngestOptions, OnProgress, ingest
 from licaudit.ingest.groups import read_groups
+from licaudit.ingest.remote import Source, local_paths
 from licaudit.ingest.roster import Roster, RosterMode, read_roster
 from licaudit.ingest.timeparse import DateOrder
 from licaudit.models import MODELS
@@ -47,7 +48,8 @@ Engine = Literal["local", "spark"]
 class Request:
     """Everything a command was asked: inputs, contracts, how to read, what to report."""
 
-    paths: tuple[Path, ...]
+    # Local files and folders; with ``engine`` spark, object-store URLs too.
+    paths: tuple[Source, ...]
     contract: Path | None = None
     model: str | None = None
     capacity: int | None = None
@@ -74,6 +76,12 @@ class Request:
     engine: Engine = "local"
     spark_master: str | None = None
 
+    def __post_init__(self) -> None:
+        """Only Spark reads object-store URLs: one with the local engine is a ConfigError,
+        raised before any contract or file is read."""
+        if self.engine == "local":
+            local_paths(self.paths)
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -96,6 +104,8 @@ def _contract_file(request: Request) -> Settings | None:
     if request.contract is not None:
         return load_contract_file(request.contract)
     for path in request.paths:
+        if not isinstance(path, Path):
+            continue  # a URL's licaudit.toml is not looked for: give --contract
         candidate = path / CONTRACT_FILE_NAME
         if path.is_dir() and candidate.is_file():
             return load_contract_file(candidate)
@@ -219,14 +229,15 @@ def read_inputs(
     if spark is not None:
         ingested = spark.ingested
     else:
+        paths = local_paths(request.paths)
         if parts:
             count = request.parts
             if count is None:
-                files, _ = discover(list(request.paths), options.recursive, options.exclude)
+                files, _ = discover(paths, options.recursive, options.exclude)
                 count = parts_for(estimated_rows(files))
             store = PartStore(count) if count > 1 else None
         sink = None if store is None else store.add
-        ingested = ingest(list(request.paths), options, on_progress, sink)
+        ingested = ingest(paths, options, on_progress, sink)
     roster_path = request.roster or settings.roster
     roster_mode = request.roster_mode or settings.roster_mode
     roster = read_roster(roster_path, options, roster_mode) if roster_path else None

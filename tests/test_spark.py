@@ -7,16 +7,23 @@ table of every period, as CSV, JSON and Parquet, the rejects and the reconciliat
 be byte-identical to the one-machine run. Skipped, saying why, where PySpark or Java is
 missing (CI installs the ``spark`` extra and runs it). The errors of a missing PySpark or
 Java need neither, and always run.
+
+The same files given as object-store URLs give the same bytes, the rejects and warnings
+naming the URLs: ``file://`` URLs, and ``s3://`` ones on a local S3 server (moto, of the
+``dev`` extra; skipped without it) that pyarrow reaches through ``AWS_ENDPOINT_URL``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,7 @@ from licaudit.audit import AuditResult
 from licaudit.cli.commands import app
 from licaudit.ingest import slices
 from licaudit.ingest.events import IngestOptions
+from licaudit.ingest.remote import Source, Url, discover_sources
 from licaudit.pipeline import Inputs, Request, read_inputs, run
 from licaudit.report.document import file_bytes
 from licaudit.spark import ingest as spark_ingest
@@ -74,9 +82,23 @@ def outputs(inputs: Inputs, audit: AuditResult) -> dict[tuple[str, str, str], by
     return found
 
 
-def assert_same_run(request: Request, **spark_options: Any) -> tuple[Inputs, AuditResult]:
+def assert_same_run(
+    request: Request,
+    at: tuple[Source, ...] | None = None,
+    renamed: tuple[str, str] = ("", ""),
+    **spark_options: Any,
+) -> tuple[Inputs, AuditResult]:
+    """The Spark run gives the one-machine bytes; ``at``: the inputs as Spark reads them
+    (URLs), whose file names are the local ones with ``renamed[0]`` read ``renamed[1]``."""
+
+    def named(text: str) -> str:
+        return text.replace(*renamed) if renamed[0] else text
+
     local_inputs, local_audit = audited(request)
-    spark_request = Request(**{**request.__dict__, "engine": "spark", **spark_options})
+    spark_paths = {"paths": at} if at is not None else {}
+    spark_request = Request(
+        **{**request.__dict__, "engine": "spark", **spark_paths, **spark_options}
+    )
     spark_inputs, spark_audit = audited(spark_request)
     one, other = local_inputs.ingested, spark_inputs.ingested
     assert (other.rows_read, other.rows_used, other.rows_rejected) == (
@@ -84,14 +106,18 @@ def assert_same_run(request: Request, **spark_options: Any) -> tuple[Inputs, Aud
         one.rows_used,
         one.rows_rejected,
     )
-    assert other.files == one.files
-    assert other.warnings == one.warnings
-    assert other.rejects.equals(one.rejects)
+    assert [(str(r.path), replace(r, path=Path())) for r in other.files] == [
+        (named(str(r.path)), replace(r, path=Path())) for r in one.files
+    ]
+    assert other.warnings == [named(warning) for warning in one.warnings]
+    source = pl.col("source").map_elements(named, return_dtype=pl.String)
+    assert other.rejects.equals(one.rejects.with_columns(source))
     expected = outputs(local_inputs, local_audit)
     got = outputs(spark_inputs, spark_audit)
     assert got.keys() == expected.keys()
     for key, payload in expected.items():
-        assert got[key] == payload, key
+        text = key[2] != "parquet"  # file names are in the rejects and the JSON document
+        assert got[key] == (named(payload.decode()).encode() if text else payload), key
     return spark_inputs, spark_audit
 
 
@@ -274,3 +300,158 @@ def test_spark_master_without_engine_spark_is_a_configuration_error() -> None:
     result = runner.invoke(app, ["report", str(SAMPLE), "--spark-master", "local[2]"])
     assert result.exit_code == 2
     assert "--engine spark" in result.stderr
+
+
+# --- Object-store URLs (issue 11) ----------------------------------------------------------
+
+
+def write_url_case(tmp_path: Path) -> tuple[Path, Path]:
+    """The random log in a folder of its own (with a file of unknown type, for a warning),
+    its contract file and the files it names in another: only the logs' names change."""
+    logs, licences = tmp_path / "logs", tmp_path / "contract"
+    logs.mkdir()
+    licences.mkdir()
+    write_random_log(logs, seed=12)
+    for name in ("licaudit.toml", "licences"):
+        (logs / name).rename(licences / name)
+    (logs / "notes.md").write_text("not a log\n")
+    return logs, licences / "licaudit.toml"
+
+
+def test_file_urls_of_a_folder_give_the_bytes_of_its_local_paths(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs, contract = write_url_case(tmp_path)
+    # The URL's Parquet file in slices, planned from its footer read through pyarrow.fs.
+    monkeypatch.setattr(slices, "SLICE_ROWS", 1000)
+    url = Url(logs.as_uri())
+    files, _ = discover_sources([url])
+    assert [str(file) for file in files] == [
+        (logs / name).as_uri() for name in ("access.csv", "sync.jsonl", "typed.parquet")
+    ]
+    pieces = spark_ingest.pieces_of(files, IngestOptions())
+    assert [(piece.file, piece.start) for piece in pieces] == [
+        (0, 0),
+        (1, 0),
+        *[(2, start) for start in range(0, 6000, 1400)],
+    ]
+    request = Request(paths=(logs,), contract=contract)
+    inputs, _ = assert_same_run(request, at=(url,), renamed=(str(logs), logs.as_uri()), parts=3)
+    assert set(inputs.ingested.rejects["source"]) == {
+        (logs / name).as_uri() for name in ("access.csv", "sync.jsonl", "typed.parquet")
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A local S3 server (moto) for the module: its address."""
+    pytest.importorskip("moto.server", reason="moto is not installed (pip install 'licaudit[dev]')")
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment pyarrow (and boto3) read the local server's address and keys from."""
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def s3_workers(spark: Any, s3_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The store's environment in Spark's Python workers too.
+
+    A session licaudit starts forks its local workers with licaudit's environment; the
+    module's session started before the store, so its workers get it as Spark gives a
+    driver's variables to them (``SparkContext.environment``), for the test's jobs only.
+    """
+    workers = spark.sparkContext.environment
+    saved = dict(workers)
+    workers.update(s3_env)
+    yield s3_env
+    workers.clear()
+    workers.update(saved)
+
+
+def upload(folder: Path, bucket: str, prefix: str) -> None:
+    """Every file below ``folder`` as an object of ``bucket`` under ``prefix``."""
+    import boto3
+
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=bucket)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            client.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(folder).as_posix()}")
+
+
+def test_report_on_an_s3_prefix_writes_the_bytes_of_the_same_local_folder(
+    s3_workers: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs, contract = write_url_case(tmp_path)
+    (logs / "2024").mkdir()  # a subfolder: not read without --recursive, URL or not
+    (logs / "2024" / "old.csv").write_text("ts,user\n2024-01-01T10:00Z,zoe\n")
+    upload(logs, "acme-logs", "2025-10")
+    monkeypatch.setattr(slices, "SLICE_ROWS", 1000)  # the Parquet object's footer, over S3
+    written = {}
+    for where in (str(logs), "s3://acme-logs/2025-10"):
+        usage, rejects = tmp_path / "usage.csv", tmp_path / "rejects.csv"
+        args = ["report", where, "--contract", str(contract), "--period", "month"]
+        args += ["--format", "csv", "--output", str(usage), "--rejects", str(rejects)]
+        args += ["--engine", "spark", "--spark-master", "local[2]", "--max-reject-ratio", "1"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.stderr
+        written[where] = (usage.read_bytes(), rejects.read_text(), " ".join(result.stderr.split()))
+    usage, rejects, stderr = written["s3://acme-logs/2025-10"]
+    local_usage, local_rejects, local_stderr = written[str(logs)]
+    assert usage == local_usage
+    assert rejects == local_rejects.replace(str(logs), "s3://acme-logs/2025-10")
+    assert stderr == local_stderr.replace(str(logs), "s3://acme-logs/2025-10")
+    assert "\ns3://acme-logs/2025-10/typed.parquet,5556,malformed," in rejects
+    assert "skipped 1 file of unknown type in s3://acme-logs/2025-10: notes.md" in stderr
+
+
+def test_a_missing_s3_prefix_is_a_data_error_naming_it(s3_env: dict[str, str]) -> None:
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket="acme-empty")  # a bucket without an object
+    for where in ("s3://acme-empty/2025-10", "s3://no-such-bucket/logs"):
+        result = runner.invoke(app, ["report", where, "--model", "rau", "--engine", "spark"])
+        assert result.exit_code == 3, result.stderr
+        assert "Traceback" not in result.stderr
+        assert f"Error: Input {where} does not exist." in result.stderr
+    result = runner.invoke(
+        app, ["report", "s3://acme-empty", "--model", "rau", "--engine", "spark"]
+    )
+    assert result.exit_code == 3
+    assert "Folder s3://acme-empty has no supported file at its top level." in result.stderr
+
+
+def test_an_endpoint_in_the_url_query_reaches_the_store_without_aws_endpoint_url(
+    s3_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.csv").write_text("ts,user\n2025-10-01T10:00Z,alice\n")
+    upload(tmp_path, "acme-query", "logs")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    host = s3_env["AWS_ENDPOINT_URL"].removeprefix("http://")
+    url = Url(f"s3://acme-query/logs?endpoint_override={host}&scheme=http")
+    files, _ = discover_sources([url])
+    assert [str(file) for file in files] == ["s3://acme-query/logs/a.csv"]

@@ -27,6 +27,7 @@ from licaudit.cli.options import (
 from licaudit.contract import Settings
 from licaudit.errors import ConfigError, DataError, LicauditError
 from licaudit.ingest.columns import parse_map_option
+from licaudit.ingest.remote import input_source
 from licaudit.pipeline import (
     Inputs,
     Request,
@@ -134,11 +135,11 @@ def read_and_audit(
     return inputs, run(inputs, request)
 
 
-def build_request(paths: list[Path], column_map: list[str] | None, **options: Any) -> Request:
+def build_request(paths: list[str], column_map: list[str] | None, **options: Any) -> Request:
     date_order = options.pop("date_order", None)
     roster_mode = options.pop("roster_mode", None)
     return Request(
-        paths=tuple(paths),
+        paths=tuple(input_source(path) for path in paths),
         column_map=parse_map_option(column_map or []),
         date_order=date_order.value if date_order is not None else None,
         roster_mode=roster_mode.value if roster_mode is not None else None,

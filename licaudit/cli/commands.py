@@ -27,6 +27,7 @@ from licaudit.cli.options import (
     EncodingOpt,
     Engine,
     EngineOpt,
+    EnginePaths,
     FailOnOverageOpt,
     Format,
     FormatOpt,
@@ -82,10 +83,11 @@ from licaudit.report.terminal import render_inspection, render_report
     "  licaudit report logs/ --groups departments.csv --period month --table chargeback "
     "--format csv\n\n"
     "  licaudit report /shared/logs --engine spark --spark-master spark://head:7077 "
-    "--format csv --output usage.csv",
+    "--format csv --output usage.csv\n\n"
+    "  licaudit report s3://acme-logs/2025-10 --contract licaudit.toml --engine spark",
 )
 def report(
-    paths: Paths,
+    paths: EnginePaths,
     contract: ContractOpt = None,
     model: ModelOpt = None,
     capacity: CapacityOpt = None,
@@ -174,7 +176,7 @@ def report(
     short_help="For cron: one line per period over capacity; exit 1 on overage.",
 )
 def check(
-    paths: Paths,
+    paths: EnginePaths,
     contract: ContractOpt = None,
     model: ModelOpt = None,
     capacity: CapacityOpt = None,

@@ -50,9 +50,21 @@ class Engine(StrEnum):
     spark = "spark"
 
 
+# Text, not Path: a Path would turn s3://bucket/logs into s3:/bucket/logs. ``build_request``
+# keeps a URL as written and makes every other input a Path (``remote.input_source``); a
+# URL reaches the local engine only to be refused (``licaudit.pipeline.Request``).
 Paths = Annotated[
-    list[Path],
+    list[str],
     typer.Argument(help="Log files or folders (a folder: its supported files).", metavar="PATH..."),
+]
+# The inputs of the commands with --engine: a URL is read by Spark's tasks.
+EnginePaths = Annotated[
+    list[str],
+    typer.Argument(
+        help="Log files or folders (a folder: its supported files); with --engine spark, "
+        "object-store URLs too (s3://bucket/logs).",
+        metavar="PATH...",
+    ),
 ]
 ContractOpt = Annotated[
     Path | None,

@@ -8,8 +8,9 @@ rates, packs) are never read as events.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from pathlib import Path, PurePath
+from typing import TypeVar
 
 from licaudit.errors import DataError
 from licaudit.ingest.readers import (
@@ -20,8 +21,10 @@ from licaudit.ingest.readers import (
     TEXT_SUFFIXES,
 )
 
+FileT = TypeVar("FileT")  # a file of a folder: a local Path, or an object-store Url
 
-def is_supported(path: Path) -> bool:
+
+def is_supported(path: PurePath) -> bool:
     """Whether a file in a folder is an input licaudit reads (by name)."""
     suffixes = [suffix.lower() for suffix in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
@@ -31,33 +34,81 @@ def is_supported(path: Path) -> bool:
     return suffixes[-1] in TEXT_SUFFIXES or suffixes[-1] in PARQUET_SUFFIXES | EXCEL_SUFFIXES
 
 
-def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]:
-    """A folder's supported files (sorted), and the names of the others, relative to it.
+def folder_files(entries: Iterable[tuple[FileT, PurePath]]) -> tuple[list[FileT], list[str]]:
+    """A folder's supported files, sorted by their path in it, and the names of the others.
 
-    Hidden files, files in hidden folders (``.git``...) and the contract file are
-    neither read nor named: they are not inputs anyone would expect read.
+    ``entries`` are the folder's files, each with its path relative to the folder (a
+    local folder's or an object-store prefix's, ``licaudit.ingest.remote``). Hidden
+    files, files in hidden folders (``.git``...) and the contract file are neither read
+    nor named: they are not inputs anyone would expect read.
     """
-    pattern = "**/*" if recursive else "*"
-    supported: list[Path] = []
+    supported: list[tuple[PurePath, FileT]] = []
     unknown: list[str] = []
-    for candidate in folder.glob(pattern):
-        relative = candidate.relative_to(folder)
-        if (
-            not candidate.is_file()
-            or any(part.startswith(".") for part in relative.parts)
-            or candidate.name == CONTRACT_FILE
-        ):
+    for file, relative in entries:
+        if any(part.startswith(".") for part in relative.parts) or relative.name == CONTRACT_FILE:
             continue
-        if is_supported(candidate):
-            supported.append(candidate)
+        if is_supported(relative):
+            supported.append((relative, file))
         else:
             unknown.append(relative.as_posix())
-    return sorted(supported), sorted(unknown)
+    return [file for _, file in sorted(supported, key=lambda entry: entry[0])], sorted(unknown)
+
+
+def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]:
+    """A local folder's supported files (sorted), and the names of the others."""
+    pattern = "**/*" if recursive else "*"
+    return folder_files(
+        (candidate, candidate.relative_to(folder))
+        for candidate in folder.glob(pattern)
+        if candidate.is_file()
+    )
 
 
 def _listed(names: Sequence[str], limit: int = 10) -> str:
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
+
+
+def no_supported_file(folder: object, recursive: bool, unknown: Sequence[str]) -> DataError:
+    """The DataError of a folder given with no supported file where it is read."""
+    where = "anywhere below it" if recursive else "at its top level"
+    holds = f" (it holds {_listed(unknown)})" if unknown else ""
+    return DataError(
+        f"Folder {folder} has no supported file {where}{holds}.",
+        f"licaudit reads {SUPPORTED}"
+        + ("" if recursive else "; add --recursive to read subfolders")
+        + ".",
+    )
+
+
+def skipped_warning(folder: object, unknown: Sequence[str]) -> str:
+    """The warning naming a folder's files of unknown type, never skipped silently (SPEC 1.3)."""
+    count = f"{len(unknown)} file{'s' if len(unknown) > 1 else ''}"
+    return (
+        f"skipped {count} of unknown type in {folder}: {_listed(unknown)}. "
+        f"Hint: licaudit reads {SUPPORTED}; a file given by name is read "
+        "whatever its extension."
+    )
+
+
+def input_files(path: Path, recursive: bool, warnings: list[str]) -> list[Path]:
+    """The files one local input names: a file as given, whatever its name; a folder's
+    supported files (sorted). A folder's files of unknown type go in a warning."""
+    try:
+        if path.is_dir():
+            files, unknown = _folder_files(path, recursive)
+            if not files:
+                raise no_supported_file(path, recursive, unknown)
+            if unknown:
+                warnings.append(skipped_warning(path, unknown))
+            return files
+        if path.is_file():
+            return [path]
+        raise DataError(
+            f"Input {path} does not exist.", "check the path, or quote it if it has spaces."
+        )
+    except OSError as error:  # symlink loops, permissions
+        raise DataError(f"Input {path} cannot be read: {error.strerror or error}.") from None
 
 
 def discover(
@@ -70,66 +121,48 @@ def discover(
     warning rather than skipped silently (SPEC 1.3). ``exclude`` holds the files a
     contract file names: never events (a warning when one is given by name).
     """
-    found: list[Path] = []
     warnings: list[str] = []
-    for path in paths:
-        try:
-            if path.is_dir():
-                files, unknown = _folder_files(path, recursive)
-                if not files:
-                    where = "anywhere below it" if recursive else "at its top level"
-                    holds = f" (it holds {_listed(unknown)})" if unknown else ""
-                    raise DataError(
-                        f"Folder {path} has no supported file {where}{holds}.",
-                        f"licaudit reads {SUPPORTED}"
-                        + ("" if recursive else "; add --recursive to read subfolders")
-                        + ".",
-                    )
-                found.extend(files)
-                if unknown:
-                    count = f"{len(unknown)} file{'s' if len(unknown) > 1 else ''}"
-                    warnings.append(
-                        f"skipped {count} of unknown type in {path}: {_listed(unknown)}. "
-                        f"Hint: licaudit reads {SUPPORTED}; a file given by name is read "
-                        "whatever its extension."
-                    )
-            elif path.is_file():
-                found.append(path)
-            else:
-                raise DataError(
-                    f"Input {path} does not exist.", "check the path, or quote it if it has spaces."
-                )
-        except OSError as error:  # symlink loops, permissions
-            raise DataError(f"Input {path} cannot be read: {error.strerror or error}.") from None
+    found = [file for path in paths for file in input_files(path, recursive, warnings)]
     given = {path.resolve() for path in paths if path.is_file()}
-    return _once(found, given, exclude, warnings), warnings
-
-
-def _once(
-    found: Sequence[Path], given: Collection[Path], exclude: Collection[Path], warnings: list[str]
-) -> list[Path]:
-    """Each file once, after resolving links, without the contract file's own files."""
     excluded = {path.resolve() for path in exclude}
-    kept: list[Path] = []
-    seen: dict[Path, Path] = {}
+    return once(found, real_path, given, excluded, warnings), warnings
+
+
+def real_path(path: Path) -> Path:
+    """A local file's path after resolving links: what tells two names of one file apart."""
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError) as error:  # a dangling link or a loop
+        raise DataError(f"Input {path} cannot be read: {error}.") from None
+
+
+def once(
+    found: Sequence[FileT],
+    real: Callable[[FileT], Hashable],
+    given: Collection[Hashable],
+    excluded: Collection[Hashable],
+    warnings: list[str],
+) -> list[FileT]:
+    """Each file once, told apart by ``real`` (a local file: its path after resolving
+    links), without the files the contract file names (``excluded``; a warning when one
+    was ``given`` by name)."""
+    kept: list[FileT] = []
+    seen: dict[Hashable, FileT] = {}
     for path in found:
-        try:
-            real = path.resolve(strict=True)
-        except (OSError, RuntimeError) as error:  # a dangling link or a loop
-            raise DataError(f"Input {path} cannot be read: {error}.") from None
-        if real in excluded:
-            if real in given:
+        key = real(path)
+        if key in excluded:
+            if key in given:
                 warnings.append(
                     f"{path} is a file the contract file names (roster, rates or packs): "
                     "it is not read as access events."
                 )
             continue
-        if real in seen:
+        if key in seen:
             warnings.append(
-                f"{path} is the same file as {seen[real]}, given twice (or inside a folder "
+                f"{path} is the same file as {seen[key]}, given twice (or inside a folder "
                 "also given): it is read once."
             )
             continue
-        seen[real] = path
+        seen[key] = path
         kept.append(path)
     return kept

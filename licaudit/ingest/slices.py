@@ -12,7 +12,8 @@ files this way, so that memory is bounded by a slice, not by the file.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -27,6 +28,9 @@ from licaudit.ingest.readers import (
     _reject_nul_fields,
 )
 
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
+
 # A Parquet file is sliced into runs of whole row groups of at least this many rows: for
 # Spark's tasks (parallelism), and for the parts path only files larger than a part (the
 # parts path then holds a slice of raw text at a time; smaller slices cost ~7 % more time
@@ -40,11 +44,10 @@ def parquet_slices(
 ) -> list[tuple[int, int]] | None:
     """Runs of row groups ``(first row, rows)`` of ``size`` rows or more (default
     ``SLICE_ROWS``), or None when the file is read whole."""
-    size = SLICE_ROWS if size is None else size
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if _inner_suffix(path) not in PARQUET_SUFFIXES or path.suffix.lower() == ".gz":
+    if not named_parquet(path):
         return None
     try:
         with path.open("rb") as handle:
@@ -53,6 +56,21 @@ def parquet_slices(
         parquet = pq.ParquetFile(path)
     except (OSError, pa.ArrowException):
         return None  # reading it whole says what is wrong
+    return row_group_slices(parquet, options, size)
+
+
+def named_parquet(path: PurePath) -> bool:
+    """Whether a file's name says Parquet, not compressed: the only files ever sliced."""
+    return _inner_suffix(Path(path.name)) in PARQUET_SUFFIXES and path.suffix.lower() != ".gz"
+
+
+def row_group_slices(
+    parquet: pq.ParquetFile, options: IngestOptions, size: int | None = None
+) -> list[tuple[int, int]] | None:
+    """``parquet_slices`` of an open Parquet file (local, or an object's footer read
+    through ``pyarrow.fs``): None when one slice would hold it, or when a rule of SPEC 1
+    looks at the whole file."""
+    size = SLICE_ROWS if size is None else size
     metadata, schema = parquet.metadata, parquet.schema_arrow
     if metadata.num_rows <= size or metadata.num_row_groups < 2:
         return None

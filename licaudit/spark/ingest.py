@@ -19,6 +19,10 @@ epoch numbers, not text whose slash-date order is decided over every value of th
 and no W3C ``date`` + ``time`` pair is read (recognized over every value). Every other
 rule is decided row by row; a slice numbers its records from its first row in the file,
 so rejects keep their file-global record numbers.
+
+An input may be an object-store URL (``licaudit.ingest.remote``): its task copies the
+object to a local temporary file, reads that as a local file, and deletes it; the file's
+report and rejects name the URL.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from licaudit.ingest.events import (
     _ingest_table,
 )
 from licaudit.ingest.readers import Format, RawTable, read_table
+from licaudit.ingest.remote import Source, Url, readable, shown_path, url_parquet_slices
 from licaudit.ingest.slices import parquet_slices, read_slice
 from licaudit.partition import key_hash, placed, read_texts, user_key
 
@@ -78,7 +83,7 @@ class Piece:
 
     index: int
     file: int
-    path: str
+    source: Source
     start: int = 0
     rows: int | None = None
 
@@ -103,22 +108,34 @@ class Found:
     error: tuple[type[LicauditError], str, str | None] | None = None
 
 
-def pieces_of(files: Sequence[Path], options: IngestOptions) -> list[Piece]:
-    """The tasks of the ingest: each file whole, or a typed Parquet file in slices."""
+def pieces_of(files: Sequence[Source], options: IngestOptions) -> list[Piece]:
+    """The tasks of the ingest: each file whole, or a typed Parquet file in slices (an
+    object's slices planned from its footer, read through ``pyarrow.fs``)."""
     pieces: list[Piece] = []
-    for index, path in enumerate(files):
-        found = parquet_slices(path, options)
+    for index, source in enumerate(files):
+        if isinstance(source, Url):
+            found = url_parquet_slices(source, options)
+        else:
+            found = parquet_slices(source, options)
         slices: list[tuple[int, int | None]] = list(found) if found else [(0, None)]
         for start, rows in slices:
-            pieces.append(Piece(len(pieces), index, str(path), start, rows))
+            pieces.append(Piece(len(pieces), index, source, start, rows))
     return pieces
 
 
-def _read_piece(piece: Piece, options: IngestOptions) -> RawTable:
-    path = Path(piece.path)
+def _read_piece(piece: Piece, path: Path, options: IngestOptions) -> RawTable:
+    """The piece's rows, read from ``path``: the file, or an object's local copy.
+
+    A slice's task copies the whole object too: ``read_slice`` reads its row groups with
+    Polars, from a local file, for the dtypes ``read_table`` gives; reading them through
+    ``pyarrow.fs`` would give pyarrow's, and the bytes of a report could differ.
+    """
     if piece.rows is None:
-        return read_table(path, options.encoding, options.sheet)
-    return read_slice(path, piece.start, piece.rows)
+        table = read_table(path, options.encoding, options.sheet)
+    else:
+        table = read_slice(path, piece.start, piece.rows)
+    table.path = shown_path(piece.source)  # what the report and the rejects name
+    return table
 
 
 def ingest_pieces(
@@ -132,8 +149,9 @@ def ingest_pieces(
 
 def _ingest_piece(piece: Piece, options: IngestOptions, parts: int) -> Iterator[pa.RecordBatch]:
     try:
-        table = _read_piece(piece, options)
-        events, rejects, report = _ingest_table(table, options)
+        with readable(piece.source) as path:
+            table = _read_piece(piece, path, options)
+            events, rejects, report = _ingest_table(table, options)
     except LicauditError as error:
         error_found = (type(error), error.message, error.hint)
         failed = Found(piece.index, piece.file, piece.start, error=error_found)
@@ -197,7 +215,7 @@ def _found_row(found: Found) -> pa.RecordBatch:
 
 
 def ingested_of(
-    found: Sequence[Found], files: Sequence[Path], warnings: list[str], options: IngestOptions
+    found: Sequence[Found], files: Sequence[Source], warnings: list[str], options: IngestOptions
 ) -> Ingested:
     """``Ingested`` as ``ingest`` gives it, from what the tasks found (events left in Spark)."""
     ordered = sorted(found, key=lambda piece: (piece.file, piece.start))
@@ -208,7 +226,8 @@ def ingested_of(
     reports: list[FileReport] = []
     rejects: list[pl.DataFrame] = []
     columns_by_file: dict[Path, list[str]] = {}
-    for index, path in enumerate(files):
+    for index, source in enumerate(files):
+        path = shown_path(source)
         pieces = [piece for piece in ordered if piece.file == index]
         first = pieces[0]
         assert first.report is not None

@@ -18,7 +18,6 @@ import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -32,13 +31,12 @@ from licaudit.audit import (
     evaluate_partials,
     part_partials,
 )
-from licaudit.ingest.discover import discover
 from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names, encode
 from licaudit.ingest.events import Ingested, IngestOptions
+from licaudit.ingest.remote import Source, discover_sources, estimated_source_rows
 from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
 from licaudit.models.base import Contract, Partial
-from licaudit.scale import estimated_rows
 from licaudit.spark.ingest import (
     IDENTITIES,
     PIECE_SCHEMA,
@@ -236,20 +234,21 @@ def _spark_schema(schema: pa.Schema) -> Any:
 
 
 def read_in_spark(
-    paths: Sequence[Path], options: IngestOptions, master: str, parts: int | None = None
+    paths: Sequence[Source], options: IngestOptions, master: str, parts: int | None = None
 ) -> SparkEvents:
-    """Discover the input files, ingest them in Spark tasks and cache their events.
+    """Discover the input files (local, or object-store URLs listed through ``pyarrow.fs``),
+    ingest them in Spark tasks and cache their events.
 
     ``parts``: the parts by identity the models run on (``--parts``); by default one per
     million events, at least two per core of the cluster.
     """
-    files, warnings = discover(paths, options.recursive, options.exclude)
+    files, warnings = discover_sources(paths, options.recursive, options.exclude)
     session, owned = start(master)
     rows = None
     try:
         if parts is None:
             cores = session.sparkContext.defaultParallelism
-            parts = max(2 * cores, math.ceil(estimated_rows(files) / ROWS_PER_PART))
+            parts = max(2 * cores, math.ceil(estimated_source_rows(files) / ROWS_PER_PART))
         pieces = pieces_of(files, options)
         blobs = [(pickle.dumps(piece),) for piece in pieces]
         quiet_pandas_warning()
