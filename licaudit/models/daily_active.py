@@ -47,24 +47,53 @@ def seats_expr(overflow: str, max_methods: int, max_sync_methods: int) -> pl.Exp
     )
 
 
+# Up to this many methods, a user's methods of a day are the bits of one integer.
+MASK_BITS = 64
+
+
 def user_days(model_input: ModelInput[DailyActiveOptions]) -> pl.LazyFrame:
-    """One row per (day, user) active that day: first event, methods, sync methods, seats."""
+    """One row per (day, user) active that day: first event, methods, sync methods, seats.
+
+    With at most ``MASK_BITS`` methods (method codes are 0, 1, 2...), a (day, user)'s
+    distinct methods are the bits set in the OR of ``2^method`` over its events, and its
+    sync methods those of them in the sync methods' mask: one integer aggregation, about
+    twice as fast as two ``n_unique``.
+    """
     options = model_input.options
     sync_codes = model_input.names.codes_of("methods", list(options.sync_methods))
-    return (
-        model_input.events.filter(~pl.col("anonymous"))
-        .group_by("day", "user")
-        .agg(
-            first_event=pl.col("ts").min(),
-            methods=pl.col("method").n_unique().cast(pl.Int64),
-            sync_methods=pl.col("method")
-            .filter(pl.col("method").is_in(sync_codes))
-            .n_unique()
-            .cast(pl.Int64),
+    method = pl.col("method")
+    if model_input.names.methods.height <= MASK_BITS:
+        sync_mask = sum(1 << int(code) for code in sync_codes)
+        mask = pl.col("mask")
+        counted = (
+            model_input.events.filter(~pl.col("anonymous"))
+            .group_by("day", "user")
+            .agg(
+                first_event=pl.col("ts").min(),
+                mask=pl.lit(2, pl.UInt64).pow(method.cast(pl.UInt64)).bitwise_or(),
+            )
+            .select(
+                "day",
+                "user",
+                "first_event",
+                methods=mask.bitwise_count_ones().cast(pl.Int64),
+                sync_methods=(mask & pl.lit(sync_mask, pl.UInt64))
+                .bitwise_count_ones()
+                .cast(pl.Int64),
+            )
         )
-        .with_columns(
-            seats=seats_expr(options.overflow, options.max_methods, options.max_sync_methods)
+    else:
+        counted = (
+            model_input.events.filter(~pl.col("anonymous"))
+            .group_by("day", "user")
+            .agg(
+                first_event=pl.col("ts").min(),
+                methods=method.n_unique().cast(pl.Int64),
+                sync_methods=method.filter(method.is_in(sync_codes)).n_unique().cast(pl.Int64),
+            )
         )
+    return counted.with_columns(
+        seats=seats_expr(options.overflow, options.max_methods, options.max_sync_methods)
     )
 
 

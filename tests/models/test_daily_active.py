@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from licaudit.audit import Evaluation, evaluate
 from licaudit.contract import Contract, parse_contract_text
 from licaudit.ingest.events import EVENT_SCHEMA
+from licaudit.models import daily_active as daily_active_model
 from licaudit.models.daily_active import DailyActiveOptions
 from licaudit.periods import build_calendar
 from tests.conftest import utc
@@ -135,6 +137,24 @@ def test_daily_active_max_methods_and_max_sync_methods_are_options() -> None:
     assert single_day_units(rows, daily_contract(max_sync_methods=1)) == 1
     rows = one_user(["sync", "netsync"])
     assert single_day_units(rows, daily_contract(max_sync_methods=1)) == 2
+
+
+def test_daily_active_counts_methods_alike_beyond_the_64_a_mask_holds() -> None:
+    # 70 distinct methods (3 of them sync): 1 + max(0, 70 - 5, 3 - 2) = 66 seats; past 64
+    # methods in the input, distinct methods are counted without the bit mask.
+    methods = [f"m{number:02d}" for number in range(67)] + ["sync", "netsync", "drive"]
+    contract = daily_contract(sync_methods=("sync", "netsync", "drive"))
+
+    def minutes_apart(used: list[str]) -> list[Row]:
+        return [
+            (f"2025-01-15 10:{minute:02d}", "alice", method) for minute, method in enumerate(used)
+        ]
+
+    assert (
+        single_day_units(minutes_apart(methods[:60]) + minutes_apart(methods[60:]), contract) == 66
+    )
+    assert single_day_units(minutes_apart(methods[:60]), contract) == 56
+    assert single_day_units(minutes_apart(methods[-9:]), contract) == 5
 
 
 def test_daily_active_units_are_the_sum_of_seats_of_the_days_users() -> None:
@@ -498,15 +518,17 @@ def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, Any]], Contract]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(scenarios())
+@given(scenarios(), st.sampled_from((0, 64)))
 def test_daily_active_matches_the_naive_reference(
-    scenario: tuple[list[dict[str, Any]], Contract],
+    scenario: tuple[list[dict[str, Any]], Contract], mask_bits: int
 ) -> None:
     rows, contract = scenario
     frame = pl.DataFrame(rows, schema=EVENT_SCHEMA)
     expected = daily_active(rows, contract.timezone, asdict(contract.options), contract.capacity)
     days = sorted(expected.units)
-    result = evaluate(frame, contract, build_calendar(days[0], days[-1], contract.timezone))
+    # Both ways of counting distinct methods: a bit mask, or n_unique past MASK_BITS.
+    with patch.object(daily_active_model, "MASK_BITS", mask_bits):
+        result = evaluate(frame, contract, build_calendar(days[0], days[-1], contract.timezone))
 
     assert result.day_usage["scope"].unique().to_list() == ["*"]
     assert dict(result.day_usage.select("day", "units").iter_rows()) == expected.units
