@@ -150,14 +150,19 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
             pl.col("delta") + 1
         )
         key = pl.col("key")
+        # One group (no ``by``): its number is 0, no division needed.
+        group_id = key // 4 // stride if group_count > 1 else pl.lit(0, pl.Int64)
         ordered = changes.select(key=packed.sort()).select(
-            group_id=key // 4 // stride, offset=key // 4 % stride, delta=key % 4 - 1
+            group_id=group_id, offset=key // 4 % stride, count=(key % 4 - 1).cum_sum()
         )
     else:
-        ordered = changes.sort("group_id", "offset")
+        ordered = (
+            changes.sort("group_id", "offset")
+            .with_columns(count=pl.col("delta").cum_sum())
+            .drop("delta")
+        )
     return (
-        ordered.with_columns(count=pl.col("delta").cum_sum())
-        .filter(pl.col("offset").shift(-1).ne_missing(pl.col("offset")))
+        ordered.filter(pl.col("offset").shift(-1).ne_missing(pl.col("offset")))
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
         .filter(pl.col("offset") < width)
     )
