@@ -156,45 +156,41 @@ def plugins_at_startup(charged: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFra
     )
 
 
-def device_usage(events: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The named users' use of each device in the range, and the devices' names.
+def device_usage(events: pl.LazyFrame) -> pl.DataFrame:
+    """The named users' use of each device in the range: ``user``, ``product``, ``device``
+    (Categorical: its physical code is an integer to sort and group on), ``start``,
+    ``stop``; a point is the microsecond at its ``ts``, so that it can overlap."""
+    return (
+        events.filter(
+            ~pl.col("anonymous")
+            & pl.col("user").is_not_null()
+            & pl.col("device").is_not_null()
+            & pl.col("day").is_not_null()
+        )
+        .select(
+            "user",
+            "product",
+            device=pl.col("device").cast(pl.Categorical),
+            start="ts",
+            stop=pl.max_horizontal(
+                pl.coalesce("end", "ts"), pl.col("ts") + pl.duration(microseconds=1)
+            ),
+        )
+        .collect()
+    )
 
-    ``usage``: ``user``, ``product``, ``device_code``, ``start``, ``stop``; a point is the
-    microsecond at its ``ts``, so that it can overlap. ``names``: ``device_code``,
-    ``device``. A code is its name's rank among the names used (an Enum of the sorted
-    names, as the core codes users): codes sort as the names do, and the name of a code is
-    one gather, where a Categorical's would need the rows again.
-    """
-    named = events.filter(
-        ~pl.col("anonymous")
-        & pl.col("user").is_not_null()
-        & pl.col("device").is_not_null()
-        & pl.col("day").is_not_null()
-    )
-    listed = named.select(pl.col("device").unique().sort()).collect().to_series()
-    usage = named.select(
-        "user",
-        "product",
-        device_code=pl.col("device").cast(pl.Enum(listed)).to_physical().cast(CODE),
-        start="ts",
-        stop=pl.max_horizontal(
-            pl.coalesce("end", "ts"), pl.col("ts") + pl.duration(microseconds=1)
-        ),
-    ).collect()
-    names = pl.DataFrame(
-        {"device_code": pl.int_range(listed.len(), dtype=CODE, eager=True), "device": listed}
-    )
-    return usage, names
+
+DEVICE_CODE = pl.col("device").to_physical()
 
 
 @dataclass(frozen=True)
 class Packing:
-    """Keys (user, product) and instants of device usage as integers.
+    """Keys (user, product) of device usage, with a device or an instant, as one integer.
 
-    ``key()``: each code less its minimum, the product in the low ``product_bits``, in
-    ``key_bits`` in all; ``time(column)``: microseconds since ``origin``, below
-    ``2**time_bits``; ``device_bits``: the width of the device codes. ``points``: every stop
-    is the microsecond after its start (events without ``end``).
+    ``key``: each code less its minimum, the product in the low ``product_bits``, in
+    ``key_bits`` in all; ``device_bits``, the width of the device codes; an instant is the
+    microseconds since ``origin``, below ``2**time_bits``. ``points``: every stop is the
+    microsecond after its start (events without ``end``).
     """
 
     user_low: int
@@ -208,14 +204,14 @@ class Packing:
 
     @classmethod
     def of(cls, usage: pl.DataFrame) -> Packing:
-        """The packing of ``usage`` (``device_usage``, at least one row)."""
+        """The packing of ``usage`` (as ``device_usage`` gives it, at least one row)."""
         start, stop = pl.col("start").dt.epoch("us"), pl.col("stop").dt.epoch("us")
         bounds = usage.select(
             user_low=pl.col("user").min(),
             user_high=pl.col("user").max(),
             product_low=pl.col("product").min(),
             product_high=pl.col("product").max(),
-            device_high=pl.col("device_code").max(),
+            device_high=DEVICE_CODE.max(),
             origin=start.min(),
             high=stop.max(),
             points=(stop - start == 1).all(),
@@ -223,14 +219,14 @@ class Packing:
         user_bits = int(bounds["user_high"] - bounds["user_low"]).bit_length()
         product_bits = int(bounds["product_high"] - bounds["product_low"]).bit_length()
         return cls(
-            user_low=int(bounds["user_low"]),
-            product_low=int(bounds["product_low"]),
+            user_low=bounds["user_low"],
+            product_low=bounds["product_low"],
             product_bits=product_bits,
             key_bits=user_bits + product_bits,
             device_bits=int(bounds["device_high"]).bit_length(),
-            origin=int(bounds["origin"]),
+            origin=bounds["origin"],
             time_bits=int(bounds["high"] - bounds["origin"]).bit_length(),
-            points=bool(bounds["points"]),
+            points=bounds["points"],
         )
 
     def key(self) -> pl.Expr:
@@ -239,57 +235,64 @@ class Packing:
             pl.col("product").cast(pl.Int64) - self.product_low
         )
 
-    def user(self, key: pl.Expr) -> pl.Expr:
-        return (key // (1 << self.product_bits) + self.user_low).cast(CODE)
+    def with_device(self) -> pl.Expr:
+        """The key, then the device code in the low ``device_bits``."""
+        return self.key() * (1 << self.device_bits) + DEVICE_CODE
 
-    def product(self, key: pl.Expr) -> pl.Expr:
-        return (key % (1 << self.product_bits) + self.product_low).cast(CODE)
-
-    def time(self, column: str) -> pl.Expr:
-        return pl.col(column).dt.epoch("us") - self.origin
+    def with_time(self, instant: str) -> pl.Expr:
+        """The key, then the instant in the low ``time_bits``."""
+        return self.key() * (1 << self.time_bits) + (pl.col(instant).dt.epoch("us") - self.origin)
 
 
 def devices_of_keys(usage: pl.DataFrame, packing: Packing) -> pl.DataFrame:
     """The distinct (``user``, ``product``, ``device_code``) of ``usage``: through one packed
-    integer when they fit in 62 bits (a ``unique`` of one column is four times faster than
-    of three)."""
+    integer when they fit in 62 bits (a ``unique`` of one column is several times faster
+    than of three)."""
     if packing.key_bits + packing.device_bits > PACKED_BITS:
-        return usage.select("user", "product", "device_code").unique()
-    width = 1 << packing.device_bits
-    pairs = usage.select(pair=(packing.key() * width + pl.col("device_code")).unique())
-    key = pl.col("pair") // width
-    return pairs.select(
-        user=packing.user(key),
-        product=packing.product(key),
-        device_code=(pl.col("pair") % width).cast(CODE),
+        return usage.select("user", "product", device_code=DEVICE_CODE).unique()
+    # Keeping the order costs a quarter of not keeping it, in polars 2.1.
+    pair = usage.select(pair=packing.with_device().unique(maintain_order=True))
+    key = pl.col("pair") // (1 << packing.device_bits)
+    return pair.select(
+        user=(key // (1 << packing.product_bits) + packing.user_low).cast(CODE),
+        product=(key % (1 << packing.product_bits) + packing.product_low).cast(CODE),
+        device_code=(pl.col("pair") % (1 << packing.device_bits)).cast(CODE),
     )
 
 
 def chained_spans(usage: pl.DataFrame, packing: Packing) -> pl.DataFrame:
     """The rows of ``usage`` whose span overlaps or touches another span of its key, or is
-    chained to one: the only rows that can merge into a device block or overlap one.
+    chained to one through others: the only rows that can merge into a device block or
+    overlap one.
 
-    A key's spans sorted by start chain while each starts at or before the largest stop so
-    far. A device block (its spans merged where they overlap or touch) lies within one
+    A key's spans, sorted by start, chain while each starts at or before the largest stop
+    so far. A device block (its spans merged where they overlap or touch) lies within one
     chain, and so do two blocks that overlap: a chain of one span is a block overlapping
     nothing, and leaving its row out changes no finding. Starts and stops are sorted
-    apart, each one integer (key, time), as ``stretches`` merges: a chain ends before the
-    k-th start when the k-th smallest stop is below it. Point events' stops need no sort
-    of their own (each is its start plus one). All rows when key and time do not fit.
+    apart, each one integer (key, time), as ``stretches`` merges them: a chain ends before
+    the k-th start when the k-th smallest stop is below it. Point events' stops need no
+    sort of their own (each is its start plus one). All rows when key and time do not fit.
     """
-    if packing.key_bits + packing.time_bits > PACKED_BITS or not usage.height:
+    if packing.key_bits + packing.time_bits > PACKED_BITS:
         return usage
-    key = packing.key() * (1 << packing.time_bits)
-    packed_start = key + packing.time("start")
+    packed_start = usage.select(packing.with_time("start"))
+    starts = packed_start.to_series().sort()
     if packing.points:
-        ordered = usage.select(start=packed_start.sort()).with_columns(stop=pl.col("start") + 1)
+        stops = starts + 1
     else:
-        ordered = usage.select(start=packed_start.sort(), stop=(key + packing.time("stop")).sort())
-    alone = (pl.col("stop").shift(1) < pl.col("start")).fill_null(True)
-    # A chain of one span: it starts one, and the next span starts another.
-    single = pl.col("alone") & pl.col("alone").shift(-1, fill_value=True)
-    chained = ordered.with_columns(alone=alone).filter(~single)["start"]
-    return usage.filter(packed_start.is_in(chained.implode()))
+        stops = usage.select(packing.with_time("stop")).to_series().sort()
+    # A chain starts at a span when the spans before it all stop before it.
+    starts_chain = (pl.col("stop").shift(1) < pl.col("start")).fill_null(True)
+    alone = starts_chain & starts_chain.shift(-1, fill_value=True)
+    chained = pl.DataFrame({"start": starts, "stop": stops}).filter(~alone)
+    return usage.filter(packed_start.to_series().is_in(chained["start"].implode()))
+
+
+def device_names(usage: pl.DataFrame) -> pl.DataFrame:
+    """``device_code``, ``device`` (its name) of the devices of ``usage``."""
+    # Keeping the order costs a tenth of not keeping it, in polars 2.1.
+    devices = usage.select(pl.col("device").unique(maintain_order=True))
+    return devices.select(device_code=DEVICE_CODE, device=pl.col("device").cast(pl.String))
 
 
 def sorted_by(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
@@ -349,7 +352,9 @@ def device_blocks(usage: pl.DataFrame) -> pl.DataFrame:
     allowed): ``user``, ``product``, ``device_code``, ``start``, ``stop``, the blocks of
     one device never overlapping."""
     key = ("user", "product", "device_code")
-    spans = usage.lazy().select(*key, "start", "stop")
+    spans = usage.lazy().select(
+        "user", "product", device_code=DEVICE_CODE, start="start", stop="stop"
+    )
     return merge_spans(spans, key, timedelta(0)).rename({"end": "stop"})
 
 
@@ -402,7 +407,7 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
     device blocks and swept (most keys have one device, and most point events touch no
     other). Devices are named only in the findings.
     """
-    usage, names = device_usage(events)
+    usage = device_usage(events)
     if not usage.height:
         return pl.DataFrame(schema=FINDINGS_SCHEMA)
     packing = Packing.of(usage)
@@ -411,7 +416,7 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
     shared = per_key.filter(pl.col("count") > 1).select(key=packing.key())["key"]
     if shared.len() < per_key.height:
         usage = usage.filter(packing.key().is_in(shared.implode()))
-    blocks = device_blocks(chained_spans(usage, packing))
+    found = device_overlaps(device_blocks(chained_spans(usage, packing)), calendar)
     many = (
         pairs.join(
             per_key.filter(pl.col("count") > MAX_DEVICES), on=["user", "product"], how="semi"
@@ -419,7 +424,8 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
         .group_by("user", "product")
         .agg(devices=pl.col("device_code"))
     )
-    overlaps = with_device_names(device_overlaps(blocks, calendar), names).select(
+    names = device_names(usage)
+    overlaps = with_device_names(found, names).select(
         "user",
         "product",
         tokens=pl.lit(None, pl.Int64),
