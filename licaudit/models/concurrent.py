@@ -30,6 +30,7 @@ from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult, P
 from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks, edges, held_at_peaks, sweep
 
 NAME = "concurrent"
+INT128_LIMIT = 2**127 - 1
 MICROSECONDS_PER_MINUTE = 60_000_000
 
 
@@ -51,8 +52,8 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
 
     ``events`` has ``group`` (Int64, 0 or more) and ``ts``. A run starts at a group's
     first event and at every event coming ``pause`` µs or more after the one before it.
-    Sorting on (group, ts) is the cost here: packed into one Int64 when group and time
-    offset fit, it is one single-column sort, several times faster than a frame sort.
+    Sorting on (group, ts) is the cost here: packed into one Int64 (or Int128) when group
+    and time offset fit, it is one single-column sort, several times faster than a frame sort.
     The groups are spaced ``pause`` more than the time range apart in the packed key, so
     that a group's first event is ``pause`` or more above the key before it: one
     difference of keys then finds every run's start, a group's first included.
@@ -67,18 +68,25 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
     if low is None:
         return pl.DataFrame(schema={"group": pl.Int64(), "first": INSTANT, "last": INSTANT})
     stride = high - low + pause
-    if groups * stride > INT64_LIMIT:
+    if groups * stride <= INT64_LIMIT:
+        dtype: pl.DataType = pl.Int64()
+    elif groups * stride <= INT128_LIMIT:
+        # A year of a large company's slots: an Int128 key sorts twice slower than an
+        # Int64 one, and five times faster than the frame (40 M rows: 2.3 s against 13).
+        dtype = pl.Int128()
+    else:
         return _sorted_runs(events, pause)
     key = pl.col("key")
     opens = key.diff().fill_null(pause) >= pause
     closes = opens.shift(-1).fill_null(True)
     firsts = key.filter(opens)
+    packed = pl.col("group").cast(dtype) * stride + (epoch - low).cast(dtype)
     return (
-        events.select(key=(pl.col("group") * stride + epoch - low).sort())
+        events.select(key=packed.sort())
         .select(
-            group=firsts // stride,
-            first=(firsts % stride + low).cast(INSTANT),
-            last=(key.filter(closes) % stride + low).cast(INSTANT),
+            group=(firsts // stride).cast(pl.Int64),
+            first=(firsts % stride + low).cast(pl.Int64).cast(INSTANT),
+            last=(key.filter(closes) % stride + low).cast(pl.Int64).cast(INSTANT),
         )
         .collect()
     )

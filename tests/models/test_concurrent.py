@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from licaudit.audit import Evaluation, evaluate, run_contract
 from licaudit.contract import Contract, parse_contract_text
+from licaudit.models import concurrent as concurrent_model
 from licaudit.models.concurrent import ConcurrentOptions, Slotted, busy_spans, runs
 from licaudit.periods import build_calendar
 from tests.conftest import utc
@@ -106,8 +108,12 @@ def test_concurrent_touching_busy_spans_of_one_slot_merge() -> None:
     assert peaks(result) == [("2025-01-15", 1, utc("2025-01-15 10:00"), 20.0)]
 
 
-def test_concurrent_runs_are_the_same_whether_or_not_group_and_time_pack_into_one_key() -> None:
-    # Groups × the time range past 2^63 µs: runs() falls back to a sort on two columns.
+@pytest.mark.parametrize("int128_limit", [concurrent_model.INT128_LIMIT, 0])
+def test_concurrent_runs_are_the_same_whether_or_not_group_and_time_pack_into_one_key(
+    int128_limit: int,
+) -> None:
+    # Groups × the time range past 2^63 µs: runs() packs them into an Int128, or with
+    # the limit set to 0, falls back to a sort on two columns.
     stamps = [utc("1990-01-01 00:00"), utc("2099-12-31 23:50"), utc("2099-12-31 23:55")]
     stamps += [utc("2025-01-15 10:00"), utc("2025-01-15 10:10"), utc("2025-01-15 10:20:00.000001")]
     expected = [
@@ -122,7 +128,8 @@ def test_concurrent_runs_are_the_same_whether_or_not_group_and_time_pack_into_on
             schema={"group": pl.Int64(), "ts": pl.Datetime("us", "UTC")},
         ).reverse()
         pause = 10 * 60 * 1_000_000 + 1
-        found = runs(events, pause).with_columns(pl.col("group").clip(upper_bound=1))
+        with patch.object(concurrent_model, "INT128_LIMIT", int128_limit):
+            found = runs(events, pause).with_columns(pl.col("group").clip(upper_bound=1))
         assert found.rows() == expected
 
 

@@ -270,3 +270,107 @@ def units(
         if key in result:
             result[key] += charge.tokens
     return result
+
+
+# --- Device compliance (SPEC 3.7 detail tables) ---------------------------------------------
+
+MICROSECOND = timedelta(microseconds=1)
+MAX_DEVICES = 3
+
+
+@dataclass(frozen=True)
+class DeviceFinding:
+    """One ``device-overlap`` or ``too-many-devices`` row of the findings table."""
+
+    finding: str
+    user: str
+    product: str
+    evidence: str
+
+
+def device_blocks(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """One device's spans merged where they overlap or touch (``[a, b)`` and ``[b, c)``)."""
+    blocks: list[tuple[datetime, datetime]] = []
+    for start, stop in sorted(spans):
+        if blocks and start <= blocks[-1][1]:
+            blocks[-1] = (blocks[-1][0], max(blocks[-1][1], stop))
+        else:
+            blocks.append((start, stop))
+    return blocks
+
+
+def device_findings(
+    events: Iterable[Mapping[str, Any]],
+    timezone: str = "Europe/Paris",
+    days: Iterable[date] | None = None,
+) -> list[DeviceFinding]:
+    """The device findings of the named users, by (user, product), overlaps first.
+
+    A key's events with a device are spans ``[ts, max(end, ts + 1 µs))`` (a point is its
+    microsecond); each device's spans merge into blocks where they overlap or touch. Two
+    blocks of two devices overlap when they share an instant (half-open). A block counts
+    as one time when another device's block holds its start: starts before it, or with
+    it and first in the order (start, device). ``times`` is how many blocks count, on how
+    many local ``days`` they start, from the ``first`` of their starts; the devices named
+    are those of every block overlapping another. More than three devices over the range
+    is the other finding. Only events on ``days`` (local dates; default all) are read.
+    """
+    kept = None if days is None else set(days)
+    spans: dict[Key, dict[str, list[tuple[datetime, datetime]]]] = {}
+    for event in events:
+        if event["anonymous"] or event["user"] is None or event.get("device") is None:
+            continue
+        start = event["ts"]
+        if kept is not None and local_date(start, timezone) not in kept:
+            continue
+        end = event.get("end")
+        stop = max(start if end is None else end, start + MICROSECOND)
+        by_device = spans.setdefault((event["user"], event["product"]), {})
+        by_device.setdefault(event["device"], []).append((start, stop))
+    overlaps, many = [], []
+    for (user, product), by_device in sorted(spans.items()):
+        blocks = [
+            (start, stop, device)
+            for device, device_spans in by_device.items()
+            for start, stop in device_blocks(device_spans)
+        ]
+        counted = [
+            block
+            for block in blocks
+            if any(
+                other[2] != block[2]
+                and (other[0], other[2]) < (block[0], block[2])
+                and block[0] < other[1]
+                for other in blocks
+            )
+        ]
+        overlapping = {
+            block[2]
+            for block in blocks
+            for other in blocks
+            if other[2] != block[2] and block[0] < other[1] and other[0] < block[1]
+        }
+        if counted:
+            first = min(block[0] for block in counted).astimezone(ZoneInfo(timezone))
+            count_days = len({local_date(block[0], timezone) for block in counted})
+            overlaps.append(
+                DeviceFinding(
+                    "device-overlap",
+                    user,
+                    product,
+                    f"used on two devices at overlapping times {len(counted)} time(s) on "
+                    f"{count_days} day(s), first on {first:%Y-%m-%d at %H:%M} (devices "
+                    f"{', '.join(sorted(overlapping))}): the licence allows one device at a time",
+                )
+            )
+        if len(by_device) > MAX_DEVICES:
+            many.append(
+                DeviceFinding(
+                    "too-many-devices",
+                    user,
+                    product,
+                    f"{len(by_device)} devices over the range ({', '.join(sorted(by_device))}): "
+                    f"the licence allows installing on {MAX_DEVICES}",
+                )
+            )
+    return overlaps + many

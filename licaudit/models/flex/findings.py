@@ -283,7 +283,7 @@ def chained_spans(usage: pl.DataFrame, packing: Packing) -> pl.DataFrame:
         stops = usage.select(packing.with_time("stop")).to_series().sort()
     # A chain starts at a span when the spans before it all stop before it.
     starts_chain = (pl.col("stop").shift(1) < pl.col("start")).fill_null(True)
-    alone = starts_chain & starts_chain.shift(-1, fill_value=True)
+    alone = starts_chain
     chained = pl.DataFrame({"start": starts, "stop": stops}).filter(~alone)
     return usage.filter(packed_start.to_series().is_in(chained["start"].implode()))
 
@@ -352,9 +352,7 @@ def device_blocks(usage: pl.DataFrame) -> pl.DataFrame:
     allowed): ``user``, ``product``, ``device_code``, ``start``, ``stop``, the blocks of
     one device never overlapping."""
     key = ("user", "product", "device_code")
-    spans = usage.lazy().select(
-        "user", "product", device_code=DEVICE_CODE, start="start", stop="stop"
-    )
+    spans = usage.lazy().select(*key, "start", "stop")
     return merge_spans(spans, key, timedelta(0)).rename({"end": "stop"})
 
 
@@ -416,7 +414,8 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
     shared = per_key.filter(pl.col("count") > 1).select(key=packing.key())["key"]
     if shared.len() < per_key.height:
         usage = usage.filter(packing.key().is_in(shared.implode()))
-    found = device_overlaps(device_blocks(chained_spans(usage, packing)), calendar)
+    chained = chained_spans(usage, packing).with_columns(device_code=DEVICE_CODE)
+    found = device_overlaps(device_blocks(chained), calendar)
     many = (
         pairs.join(
             per_key.filter(pl.col("count") > MAX_DEVICES), on=["user", "product"], how="semi"
