@@ -176,6 +176,9 @@ class Prepared:
     first_ts: Any
     last_ts: Any
     audiences: dict[str, Audience] = field(default_factory=dict)
+    # Whether the tables marked ``contributions`` (who holds the units) are made: only a
+    # chargeback reads them (``run_audit(contributions=...)``).
+    contributions: bool = True
 
     def audience(self, timezone: str, calendar: Calendar | None = None) -> Audience:
         if timezone not in self.audiences:
@@ -277,7 +280,15 @@ def _evaluate(
     model = MODELS[contract.model]
     model_input = _model_input(prepared, contract, model, calendar)
     result = model.compute(model_input)
-    return _evaluation(result, contract, model, model_input, date_from, date_to)
+    return _evaluation(
+        result,
+        contract,
+        model,
+        model_input,
+        date_from,
+        date_to,
+        contributions=prepared.contributions,
+    )
 
 
 def _evaluation(
@@ -288,12 +299,19 @@ def _evaluation(
     date_from: date | None,
     date_to: date | None,
     events_in_scope: int | None = None,
+    contributions: bool = True,
 ) -> Evaluation:
+    """``contributions``: whether the tables marked so are made (and kept apart), or left out."""
+    made = {
+        name: detail
+        for name, detail in result.details.items()
+        if contributions or not detail.contributions
+    }
     details = {
         name: detail_frame(
             detail, contract, model_input.names, model_input.calendar, date_from, date_to
         )
-        for name, detail in result.details.items()
+        for name, detail in made.items()
     }
     # What the model counted from: roster rows for a roster model, else events.
     if model_input.roster is not None:
@@ -302,9 +320,9 @@ def _evaluation(
         in_scope = events_in_scope
     else:
         in_scope = model_input.events.select(pl.len()).collect().item()
-    contributions = frozenset(name for name, d in result.details.items() if d.contributions)
+    marked = frozenset(name for name, detail in made.items() if detail.contributions)
     day_usage = _day_usage(result, contract, model, model_input)
-    return Evaluation(day_usage, details, in_scope, contributions)
+    return Evaluation(day_usage, details, in_scope, marked)
 
 
 def _evaluate_parts(
@@ -363,7 +381,14 @@ def evaluate_partials(
         found = partials.get(contract.name) or [model.split.partial(model_input)]
         result = model.split.finish(model_input, merge(found))
         evaluations[contract.name] = _evaluation(
-            result, contract, model, model_input, date_from, date_to, counted.get(contract.name, 0)
+            result,
+            contract,
+            model,
+            model_input,
+            date_from,
+            date_to,
+            counted.get(contract.name, 0),
+            prepared.contributions,
         )
     return evaluations
 
@@ -471,6 +496,7 @@ def run_audit(
     parts: int = 1,
     store: PartStore | None = None,
     release: bool = False,
+    contributions: bool = True,
 ) -> AuditResult:
     """Every contract over the same used events (which must not be empty).
 
@@ -480,6 +506,8 @@ def run_audit(
     once to every contract's model. The same result, row for row, in every case.
     ``release``: ``ingested.events`` are let go once encoded (``AuditResult.events`` then
     decodes the coded ones on demand), which halves a run's memory.
+    ``contributions``: whether the tables of who holds the units (seats, peak holders) are
+    made, which only a chargeback reads (``ContractResult.contributions``, else empty).
     """
     states = None if roster is None else roster.states
     mode = "events" if roster is None else roster.mode
@@ -501,6 +529,7 @@ def run_audit(
                 with_events(prepared, events)
                 for events in split_events(prepared.encoded.events, names, parts)
             ]
+    prepared.contributions = contributions
     evaluations: dict[str, Evaluation] = {}
     if pieces is not None:
         evaluations = _evaluate_parts(prepared, pieces, contracts, date_from, date_to)

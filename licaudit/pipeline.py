@@ -380,7 +380,13 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
     settings = inputs.settings
     if inputs.spark is not None:
         audit = inputs.spark.audit(
-            settings.contracts, settings.currency, first, last, inputs.roster, inputs.input_timezone
+            settings.contracts,
+            settings.currency,
+            first,
+            last,
+            inputs.roster,
+            inputs.input_timezone,
+            contributions=inputs.groups is not None,
         )
     else:
         audit = run_audit(
@@ -393,6 +399,7 @@ def run(inputs: Inputs, request: Request) -> AuditResult:
             inputs.input_timezone,
             store=inputs.store,
             release=True,
+            contributions=inputs.groups is not None,
         )
     if inputs.groups is not None:
         # With a groups file: the `chargeback` and `ungrouped` tables (issue 13).

@@ -50,7 +50,7 @@ def detail_frame(
     date_to: date | None,
 ) -> pl.DataFrame:
     """A detail table restricted to the reported periods, its keys as text and codes as names."""
-    frame = detail.frame
+    frame = detail.table()
     key = detail.key
     if key is not None:
         column = pl.col(key)

@@ -740,3 +740,34 @@ def test_detail_tables_get_the_contract_column_and_names_for_codes(
     result = audit([("2025-01-10 12:00", "Alice", "lms")], stub_contract())
     assert result.details["by_instant"].columns == ["contract", "ts", "user"]
     assert result.details["by_instant"]["user"].to_list() == ["Alice"]
+
+
+def deferred_contributions(model_input: ModelInput[NoOptions]) -> ModelResult:
+    """A stub whose contributions table is made by a function that must not run unless
+    the table is asked for, beside an ordinary detail table."""
+
+    def holders() -> pl.DataFrame:
+        if not model_input.contract.name.startswith("wanted"):
+            raise AssertionError("contributions made though no chargeback reads them")
+        return model_input.events.select(period=pl.col("day"), user="user").collect()
+
+    return ModelResult(
+        day_usage=pl.DataFrame(schema={"day": pl.Date(), "units": pl.Int64()}),
+        details={
+            "whole": Detail(pl.DataFrame({"n": [7]})),
+            "holders": Detail(holders, "period", contributions=True),
+        },
+    )
+
+
+def test_contributions_are_made_only_when_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(MODELS, "stub", stub_model(deferred_contributions))
+    rows = [("2025-01-10 12:00", "alice", "lms")]
+    skipped = run_audit(ingested(rows), (stub_contract(),), "EUR", contributions=False)
+    (result,) = skipped.results
+    assert result.contributions == {}
+    assert list(result.details) == ["whole"]
+    wanted = replace(stub_contract(), name="wanted")
+    (result,) = run_audit(ingested(rows), (wanted,), "EUR").results
+    assert list(result.details) == ["whole"]
+    assert result.contributions["holders"].rows() == [("wanted", "2025-01-10", "alice")]

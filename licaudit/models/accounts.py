@@ -74,14 +74,16 @@ def compute(model_input: ModelInput[NoOptions]) -> ModelResult:
     peaks = daily_peaks(spans, calendar.days)
     day_usage = peaks.select("day", units="peak")
     refusals = refused(spans, model_input.capacity, calendar)
-    holders = held_at_peaks(spans.select("user", "start", "end"), peaks)
+
+    def holders() -> pl.DataFrame:
+        found = held_at_peaks(spans.select("user", "start", "end"), peaks)
+        return found.sort("day", "user").rename({"day": "period"})
+
     return ModelResult(
         day_usage=day_usage,
         details={
             "refused": Detail(refusals, key="ts", key_kind="instant"),
-            "peak_holders": Detail(
-                holders.sort("day", "user").rename({"day": "period"}), "period", contributions=True
-            ),
+            "peak_holders": Detail(holders, "period", contributions=True),
         },
     )
 

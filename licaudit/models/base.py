@@ -119,12 +119,18 @@ class Detail:
     apart (``ContractResult.contributions``) unless a chargeback is asked for (issue 13).
     """
 
-    frame: pl.DataFrame
+    # The table, or (for contributions) the function that makes it, called only when the
+    # table is reported: a year of holders per day is millions of rows nobody asked for.
+    frame: pl.DataFrame | Callable[[], pl.DataFrame]
     key: str | None = None
     key_kind: PeriodKey = "day"
     # Who contributed to each period's units (seats, peak holders): what the chargeback
     # splits per group. Reported only with a groups file, so as not to crowd every report.
     contributions: bool = False
+
+    def table(self) -> pl.DataFrame:
+        """The table, made now when the model left it to be made on demand."""
+        return self.frame if isinstance(self.frame, pl.DataFrame) else self.frame()
 
 
 @dataclass

@@ -215,16 +215,19 @@ def sliding_profile(spans: pl.DataFrame, day: pl.DataFrame) -> pl.DataFrame:
 
 def sliding_peaks(
     model_input: ModelInput[ConcurrentOptions], spans: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per day: the most busy slots at once, its first instant, minutes above capacity; the
-    (day, identity) slots busy at that instant (``peak_holders``); the peak day's profile.
-    ``spans``: every slot's busy spans, as ``identity_spans`` gives them."""
+    peak day's profile. ``spans``: every slot's busy spans, as ``identity_spans`` gives them."""
     capacity = model_input.capacity
     daily = daily_peaks(spans, model_input.calendar.days, over=capacity)
     over = minutes(pl.col("time_over")) if capacity is not None else pl.lit(None, pl.Float64)
-    at_peaks = held_at_peaks(spans, daily).group_by("day", "identity").agg(slots=pl.len())
     profile = sliding_profile(spans, peak_day(daily, model_input.calendar.days))
-    return daily.select("day", "peak", "peak_at", minutes_over=over), at_peaks, profile
+    return daily.select("day", "peak", "peak_at", minutes_over=over), profile
+
+
+def sliding_holders(spans: pl.DataFrame, peaks: pl.DataFrame) -> pl.DataFrame:
+    """The (day, identity) slots busy at each day's peak instant (``peak_at`` of ``peaks``)."""
+    return held_at_peaks(spans, peaks).group_by("day", "identity").agg(slots=pl.len())
 
 
 def slot_buckets(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
@@ -369,14 +372,25 @@ def finish(model_input: ModelInput[ConcurrentOptions], partials: Partial) -> Mod
         slot_counts = partials["slot_buckets"]
         buckets = fixed_buckets(model_input, slot_counts)
         peaks = fixed_peaks(model_input, buckets)
-        at_peaks = fixed_holders(model_input, slot_counts, peaks)
         day = peak_day(peaks, model_input.calendar.days)
         profile = fixed_profile(buckets, day, model_input.options.window)
+
+        def at_peaks() -> pl.DataFrame:
+            return fixed_holders(model_input, slot_counts, peaks)
     else:
-        peaks, at_peaks, profile = sliding_peaks(model_input, partials["spans"])
+        spans = partials["spans"]
+        peaks, profile = sliding_peaks(model_input, spans)
+
+        def at_peaks() -> pl.DataFrame:
+            return sliding_holders(spans, peaks)
+
     peaks = peaks.cast({"peak": pl.Int64, "peak_at": INSTANT, "minutes_over": pl.Float64})
     day_usage = peaks.select("day", units="peak")
-    holders = peak_holders(at_peaks, model_input.names.users.height)
+    users = model_input.names.users.height
+
+    def holders() -> pl.DataFrame:
+        return peak_holders(at_peaks(), users)
+
     return ModelResult(
         day_usage=day_usage,
         details={

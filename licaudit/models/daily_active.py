@@ -106,8 +106,11 @@ def finish(model_input: ModelInput[DailyActiveOptions], partials: Partial) -> Mo
     per_user = partials["user_days"]
     day_usage = per_user.group_by("day").agg(units=pl.col("seats").sum().cast(pl.Int64))
     refused_users = refused(per_user, model_input.capacity)
+
     # Who took the day's seats: what a chargeback splits per group (issue 13).
-    seats = per_user.sort("day", "user").select(period="day", user="user", seats="seats")
+    def seats() -> pl.DataFrame:
+        return per_user.sort("day", "user").select(period="day", user="user", seats="seats")
+
     return ModelResult(
         day_usage=day_usage,
         details={

@@ -122,10 +122,13 @@ def finish(model_input: ModelInput[FloatingOptions], partials: Partial) -> Model
     calendar = model_input.calendar
     spans = held.select(start="assigned", end="released")
     peaks = daily_peaks(spans, calendar.days)
-    at_peaks = held_at_peaks(held.select("user", start="assigned", end="released"), peaks)
-    peak_holders = at_peaks.sort("day", "user").select(
-        period="day", user="user", licences=pl.lit(1, pl.Int64)
-    )
+
+    def peak_holders() -> pl.DataFrame:
+        at_peaks = held_at_peaks(held.select("user", start="assigned", end="released"), peaks)
+        return at_peaks.sort("day", "user").select(
+            period="day", user="user", licences=pl.lit(1, pl.Int64)
+        )
+
     return ModelResult(
         day_usage=peaks.select("day", units="peak"),
         details={

@@ -13,6 +13,8 @@ what a chargeback shares the day by (issue 13), reported with a groups file only
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from licaudit.ingest.encode import CODE
@@ -23,19 +25,20 @@ from licaudit.models.spans import daily_peaks, held_at_peaks
 NAME = "nominal"
 
 
-def product_days(model_input: ModelInput[NoOptions]) -> tuple[pl.DataFrame, pl.DataFrame]:
+def product_days(
+    model_input: ModelInput[NoOptions],
+) -> tuple[pl.DataFrame, Callable[[], pl.DataFrame]]:
     """Units of every (product, day): the products of the roster and of a scope list.
 
     Every product gets every day, zeros included, so that the ``peaks`` table has a row
     for each of its months even when no user was ever active for it. Second: the
-    ``peak_holders`` rows.
+    ``peak_holders`` rows, made when called.
     """
     assert model_input.roster is not None  # the audit refuses a roster model without roster
     roster = model_input.roster
     days = model_input.calendar.days
     spans = active_spans(roster)
     peaks = daily_peaks(spans, days, by=["product"])
-    holders = held_at_peaks(spans.select("product", "user", "start", "end"), peaks, by=["product"])
     listed = model_input.names.codes_of("products", list(model_input.contract.scope or ()))
     products = pl.concat(
         [roster.select("product"), pl.DataFrame({"product": listed}, schema={"product": CODE})]
@@ -46,9 +49,16 @@ def product_days(model_input: ModelInput[NoOptions]) -> tuple[pl.DataFrame, pl.D
         .select("product", "day", units=pl.col("peak").fill_null(0).cast(pl.Int64))
         .sort("product", "day")
     )
-    return units, holders.sort("day", "product", "user").select(
-        period="day", product="product", user="user"
-    )
+
+    def holders() -> pl.DataFrame:
+        found = held_at_peaks(
+            spans.select("product", "user", "start", "end"), peaks, by=["product"]
+        )
+        return found.sort("day", "product", "user").select(
+            period="day", product="product", user="user"
+        )
+
+    return units, holders
 
 
 def month_peaks(units: pl.DataFrame) -> pl.DataFrame:

@@ -79,10 +79,12 @@ class SparkEvents:
         date_to: date | None,
         roster: Roster | None,
         input_timezone: str,
+        contributions: bool = True,
     ) -> AuditResult:
         """Every contract over the events, as ``run_audit`` gives it on one machine."""
         try:
             prepared = self._prepared(roster)
+            prepared.contributions = contributions
             split = tuple(c for c in contracts if MODELS[c.model].split is not None)
             partials: dict[str, list[Partial]] = {}
             counted: dict[str, int] = {}
