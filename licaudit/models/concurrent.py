@@ -112,11 +112,18 @@ class Slotted:
     ``named``: the rows whose identity is a name, ``group`` = the slot (identity,
     method): authenticated rows, whose identity is their user, and anonymous rows with a
     session, whose identity is ``anon:`` + session; ``lone``: anonymous rows without
-    session, each a slot of its own.
+    session, each a slot of its own. ``visitors``: when given, the anonymous rows with a
+    session, whose slots are then none of ``named``'s: their runs are found apart, and
+    the authenticated rows are not copied into one frame with them.
     """
 
     named: pl.LazyFrame
     lone: pl.LazyFrame
+    visitors: pl.LazyFrame | None = None
+
+    def with_names(self) -> list[pl.LazyFrame]:
+        """The frames of named slots: ``named``, and ``visitors`` when apart."""
+        return [self.named] if self.visitors is None else [self.named, self.visitors]
 
 
 ANON = "anon:"
@@ -147,12 +154,15 @@ def slotted(model_input: ModelInput[ConcurrentOptions]) -> Slotted:
         )
         visitors = visitors.join(codes, on="session", how="left")
         identity = pl.coalesce("user_code", identity)
-    return Slotted(
-        named=pl.concat([authenticated, visitors.select("ts", "method", identity=identity)]).select(
-            "ts", group=pl.col("identity") * methods + method
-        ),
-        lone=events.filter(anonymous & pl.col("session").is_null()).select("ts"),
-    )
+    slot = pl.col("identity") * methods + method
+    visiting = visitors.select("ts", "method", identity=identity).select("ts", group=slot)
+    lone = events.filter(anonymous & pl.col("session").is_null()).select("ts")
+    if named_like_visitors.height:
+        # Some visitors are users (their slots among the users'): one frame for both.
+        return Slotted(
+            named=pl.concat([authenticated.select("ts", group=slot), visiting]), lone=lone
+        )
+    return Slotted(named=authenticated.select("ts", group=slot), lone=lone, visitors=visiting)
 
 
 def busy_spans(slots: Slotted, window: timedelta) -> pl.DataFrame:
@@ -168,7 +178,7 @@ def busy_spans(slots: Slotted, window: timedelta) -> pl.DataFrame:
 def identity_spans(slots: Slotted, window: timedelta, methods: int) -> pl.DataFrame:
     """``busy_spans`` with the ``identity`` of each (``group // methods``; null: a lone row)."""
     pause = microseconds(window) + 1
-    merged = runs(slots.named, pause).select(
+    merged = pl.concat([runs(frame, pause) for frame in slots.with_names()]).select(
         identity=pl.col("group") // methods, start="first", end=pl.col("last") + window
     )
     lone = slots.lone.select(
@@ -237,8 +247,10 @@ def slot_buckets(model_input: ModelInput[ConcurrentOptions]) -> pl.DataFrame:
     methods = max(model_input.names.methods.height, 1)
     slots = slotted(model_input)
     bucket = (pl.col("ts").dt.epoch("us") // width).alias("bucket")
-    named = slots.named.group_by(bucket, identity=pl.col("group") // methods).agg(
-        slots=pl.col("group").n_unique().cast(pl.Int64)
+    named = (
+        pl.concat(slots.with_names())
+        .group_by(bucket, identity=pl.col("group") // methods)
+        .agg(slots=pl.col("group").n_unique().cast(pl.Int64))
     )
     lone = slots.lone.group_by(bucket).agg(
         identity=pl.lit(None, pl.Int64), slots=pl.len().cast(pl.Int64)
