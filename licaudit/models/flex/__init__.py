@@ -20,7 +20,7 @@ from licaudit.errors import ConfigError
 from licaudit.models.base import Detail, Model, ModelInput, ModelResult, Partial, Split
 from licaudit.models.flex.charges import CHARGE_SCHEMA, optimistic_charges
 from licaudit.models.flex.check import check_lines
-from licaudit.models.flex.findings import device_findings, findings_table
+from licaudit.models.flex.findings import device_findings, findings_table, sorted_by
 from licaudit.models.flex.forecast import FORECAST_SCHEMA, forecast_table
 from licaudit.models.flex.ledger import (
     LEDGER_SCHEMA,
@@ -112,7 +112,7 @@ def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResu
     # one part are, those of several parts come one part after another.
     spans = partials["stretches"]
     if not in_key_order(spans):
-        spans = spans.sort("user", "product", "start")
+        spans = sorted_by(spans, "user", "product", "start")
     rates = product_rates(model_input, spans["product"])
     charges = optimistic_charges(spans, rates, options.window, options.grace)
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA)

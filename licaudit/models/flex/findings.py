@@ -20,6 +20,7 @@ events whose ``ts`` is on one of its days.
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -166,8 +167,9 @@ def plugins_at_startup(charged: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFra
 def sorted_by(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
     """``frame`` sorted by integer or Datetime ``columns`` (no nulls).
 
-    When their ranges fit in 126 bits, through one Int128 key packing them (each less its
-    minimum): polars sorts one column of ten million rows three times faster than four.
+    When their ranges fit in 126 bits, through one Int64 or Int128 key packing them (each
+    less its minimum): polars sorts one column of ten million rows three times faster than
+    four.
     """
     values = [
         pl.col(name).dt.epoch("us") if frame.schema[name].is_temporal() else pl.col(name)
@@ -180,14 +182,16 @@ def sorted_by(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
         *(value.max().alias(f"high{i}") for i, value in enumerate(values)),
     ).row(0)
     lows, highs = bounds[: len(values)], bounds[len(values) :]
-    widths = [int(high - low).bit_length() for low, high in zip(lows, highs, strict=True)]
-    if sum(widths) > 126:
+    # Each column less its minimum is a digit of its range (mixed radix): fewer bits than
+    # powers of two (a year of 20,000 users and 5 products in an Int64, not an Int128).
+    radices = [int(high - low) + 1 for low, high in zip(lows, highs, strict=True)]
+    if math.prod(radices) > 2**126:
         return frame.sort(*columns)
     # Int64 when it fits: polars sorts it twice as fast as Int128.
-    dtype = pl.Int64 if sum(widths) <= 62 else pl.Int128
+    dtype = pl.Int64 if math.prod(radices) <= 2**62 else pl.Int128
     key = pl.lit(0, dtype)
-    for value, low, width in zip(values, lows, widths, strict=True):
-        key = key * pl.lit(2**width, dtype) + (value.cast(dtype) - low)
+    for value, low, radix in zip(values, lows, radices, strict=True):
+        key = key * pl.lit(radix, dtype) + (value.cast(dtype) - low)
     return frame.sort(key)
 
 

@@ -11,6 +11,7 @@ running maximum of ends per key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -75,16 +76,17 @@ def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl
     # keys before it, so it opens a span by itself.
     time_bits = (bounds["high"] - bounds["low"] + idle).bit_length()
     lows = [int(bounds[f"min_{key}"]) for key in keys]
-    widths = [int(bounds[f"max_{key}"] - bounds[f"min_{key}"]).bit_length() for key in keys]
-    if sum(widths) + time_bits <= PACKED_BITS:
-        return _packed_merge(spans, keys, widths, lows, time_bits, bounds["low"], idle)
+    # Each key less its minimum is a digit of its range (mixed radix): a year of 20,000
+    # users and 5 products then fits where powers of two would need 63 bits.
+    radices = [int(bounds[f"max_{key}"] - bounds[f"min_{key}"]) + 1 for key in keys]
+    if math.prod(radices) << time_bits <= 1 << PACKED_BITS:
+        return _packed_merge(spans, keys, radices, lows, time_bits, bounds["low"], idle)
     # Too wide: number the distinct keys in their order, and pack that number.
     numbered = spans.select(keys).unique().sort(keys).collect().with_row_index("key")
-    width = max(numbered.height - 1, 0).bit_length()
-    if width + time_bits > PACKED_BITS:
+    if numbered.height << time_bits > 1 << PACKED_BITS:
         return None
     dense = spans.join(numbered.lazy(), on=list(keys)).select("key", "start", "stop")
-    merged = _packed_merge(dense, ["key"], [width], [0], time_bits, bounds["low"], idle)
+    merged = _packed_merge(dense, ["key"], [numbered.height], [0], time_bits, bounds["low"], idle)
     return merged.select(
         *(pl.lit(numbered[name]).gather(pl.col("key")).alias(name) for name in keys),
         "start",
@@ -95,13 +97,13 @@ def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl
 def _packed_merge(
     spans: pl.LazyFrame,
     keys: Sequence[str],
-    widths: Sequence[int],
+    radices: Sequence[int],
     lows: Sequence[int],
     time_bits: int,
     low: int,
     idle: int,
 ) -> pl.DataFrame:
-    """``merged_spans`` of spans whose keys less ``lows`` fit ``widths`` bits, with the
+    """``merged_spans`` of spans whose keys less ``lows`` are below ``radices``, with the
     time less ``low`` (plus ``idle``) in ``time_bits``.
 
     Starts and ends (plus the gap) are sorted apart: a merged span ends before the k-th
@@ -109,8 +111,8 @@ def _packed_merge(
     it), and its end is then the k-th smallest.
     """
     key = pl.lit(0, pl.Int64)
-    for name, width, least in zip(keys, widths, lows, strict=True):
-        key = key * 2**width + (pl.col(name).cast(pl.Int64) - least)
+    for name, radix, least in zip(keys, radices, lows, strict=True):
+        key = key * radix + (pl.col(name).cast(pl.Int64) - least)
     key = key * 2**time_bits
     start, stop = pl.col("start").dt.epoch("us"), pl.col("stop").dt.epoch("us")
     # The two sorts run in parallel, each on one integer column.
@@ -125,11 +127,11 @@ def _packed_merge(
     ends = marked.filter(last_row).select(end=pl.col("end") - idle)
     packed_key = pl.col("start") // 2**time_bits
     columns: dict[str, pl.Expr] = {}
-    shift = 0
-    for name, width, least in reversed(list(zip(keys, widths, lows, strict=True))):
-        code = packed_key // 2**shift % 2**width + least
+    below = 1  # the product of the radices of the keys after this one
+    for name, radix, least in reversed(list(zip(keys, radices, lows, strict=True))):
+        code = packed_key // below % radix + least
         columns[name] = code.cast(pl.UInt32)
-        shift += width
+        below *= radix
     return pl.concat([starts, ends], how="horizontal").select(
         *(columns[name].alias(name) for name in keys),
         start=(pl.col("start") % 2**time_bits + low).cast(INSTANT),
