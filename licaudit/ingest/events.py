@@ -10,11 +10,10 @@ Every run reconciles: ``rows_read = rows_used + rows_rejected``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Literal
 
 import polars as pl
 
@@ -374,39 +373,6 @@ Sink = Callable[[pl.DataFrame], None]
 """Takes the used events of each file, in file order, instead of ``Ingested.events``."""
 
 
-@dataclass
-class _Piece:
-    """A file, or a slice of one, read: its table, used events, rejects and report.
-    ``first``: the file's first piece; ``read``: after its last, the bytes of the files
-    read so far (None before)."""
-
-    path: Path
-    table: RawTable
-    events: pl.DataFrame
-    rejects: pl.DataFrame
-    report: FileReport
-    first: bool
-    read: int | None
-
-
-T = TypeVar("T")
-
-
-def _ahead(items: Iterator[T]) -> Iterator[T]:
-    """``items`` in order, each next one computed in a worker thread while the caller works
-    on the one before (polars lets go of the GIL, so both run at once). An exception
-    raised making an item is raised here, in its turn."""
-    done = object()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="licaudit-read") as pool:
-        coming = pool.submit(next, items, done)
-        while True:
-            item = coming.result()
-            if item is done:
-                return
-            coming = pool.submit(next, items, done)
-            yield cast(T, item)
-
-
 def ingest(
     paths: Sequence[Path],
     options: IngestOptions,
@@ -426,64 +392,50 @@ def ingest(
 
     files, warnings = discover(paths, options.recursive, options.exclude)
     sizes = [path.stat().st_size for path in files]
-    total = sum(sizes)
+    total, done_bytes = sum(sizes), 0
 
     def progress(path: Path, stage: str, done: int) -> None:
         if on_progress is not None:
             on_progress(path, stage, done, total)
-
-    def pieces() -> Iterator[_Piece]:
-        """Each file, or slice of a file, read and normalized, in order. With a sink, a
-        large typed Parquet file is read a slice of row groups at a time."""
-        done = 0
-        for path, size in zip(files, sizes, strict=True):
-            progress(path, "reading", done)
-            cuts = None if sink is None else parquet_slices(path, options, LOCAL_SLICE_ROWS)
-            cut: list[tuple[int, int] | None] = list(cuts) if cuts else [None]
-            for number, piece in enumerate(cut, start=1):
-                if piece is None:
-                    table = read_table(path, options.encoding, options.sheet)
-                else:
-                    table = read_slice(path, *piece)
-                progress(path, "normalizing", done + size * number // (len(cut) + 1))
-                file_events, file_rejects, report = _ingest_table(table, options)
-                # Bytes read once the file's last piece is: the progress after it.
-                read = done + size if number == len(cut) else None
-                yield _Piece(path, table, file_events, file_rejects, report, number == 1, read)
-                del table, file_events
-            done += size
 
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []
     columns_by_file: dict[Path, list[str]] = {}
     streamed = 0
-    first: tuple[RawTable, FileReport] | None = None
-    # With a sink, the next file is read while the sink files this one: two files at a
-    # time keep both cores busy where one file's stages leave one idle part of the time.
-    for piece in pieces() if sink is None else _ahead(pieces()):
-        if sink is None:
-            events.append(piece.events)
-        else:
-            streamed += piece.events.height
-            sink(piece.events.cast(pl.Schema(EVENT_SCHEMA)))
-        rejects.append(piece.rejects)
-        if piece.first:
-            first = (piece.table, piece.report)
-        else:  # a later slice of the same file: its counts join the file's report
-            assert first is not None
-            first[1].rows_read += piece.report.rows_read
-            first[1].rows_rejected += piece.report.rows_rejected
-        path, read = piece.path, piece.read
-        del piece
-        if read is None:
-            continue
+    for path, size in zip(files, sizes, strict=True):
+        progress(path, "reading", done_bytes)
+        # With a sink, a large typed Parquet file is read a slice of row groups at a time.
+        cuts = None if sink is None else parquet_slices(path, options, LOCAL_SLICE_ROWS)
+        pieces: list[tuple[int, int] | None] = list(cuts) if cuts else [None]
+        first: tuple[RawTable, FileReport] | None = None
+        for number, piece in enumerate(pieces, start=1):
+            if piece is None:
+                table = read_table(path, options.encoding, options.sheet)
+            else:
+                table = read_slice(path, *piece)
+            progress(path, "normalizing", done_bytes + size * number // (len(pieces) + 1))
+            file_events, file_rejects, report = _ingest_table(table, options)
+            if sink is None:
+                events.append(file_events)
+            else:
+                streamed += file_events.height
+                sink(file_events.cast(pl.Schema(EVENT_SCHEMA)))
+            del file_events
+            rejects.append(file_rejects)
+            if first is None:
+                first = (table, report)
+            else:  # a later slice of the same file: its counts join the file's report
+                first[1].rows_read += report.rows_read
+                first[1].rows_rejected += report.rows_rejected
+            del table
         assert first is not None
         columns_by_file[path] = first[0].columns
         reports.append(first[1])
         warnings.extend(_file_warnings(*first))
-        first = None
-        progress(path, "read", read)
+        del first
+        done_bytes += size
+        progress(path, "read", done_bytes)
     _check_map(columns_by_file, options.column_map)
     return Ingested(
         events=pl.concat(events).cast(pl.Schema(EVENT_SCHEMA))
