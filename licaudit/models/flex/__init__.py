@@ -18,7 +18,7 @@ import polars as pl
 
 from licaudit.errors import ConfigError
 from licaudit.models.base import Detail, Model, ModelInput, ModelResult, Partial, Split
-from licaudit.models.flex.charges import CHARGE_SCHEMA, optimistic_charges
+from licaudit.models.flex.charges import CHARGE_SCHEMA, new_key, optimistic_charges
 from licaudit.models.flex.check import check_lines
 from licaudit.models.flex.findings import device_findings, findings_table, sorted_by
 from licaudit.models.flex.forecast import FORECAST_SCHEMA, forecast_table
@@ -98,6 +98,33 @@ def in_key_order(spans: pl.DataFrame) -> bool:
     return bool(spans.select(ordered.fill_null(True).all()).item())
 
 
+def in_key_order_by_blocks(spans: pl.DataFrame) -> pl.DataFrame:
+    """``spans`` sorted by user, product, then start.
+
+    The stretches of several parts come one part after another, each part's sorted, and
+    no key in two parts: each key's rows are then one block, in order of start, and only
+    the blocks (one per key) need sorting; the rows are gathered block by block, in one
+    pass. Otherwise (a key in two blocks, starts out of order) the rows are sorted.
+    """
+    if spans.is_empty():
+        return spans
+    first_rows = spans.select(pl.arg_where(new_key()).cast(pl.Int64).alias("first"))["first"]
+    ends = pl.concat([first_rows.slice(1), pl.Series([spans.height], dtype=pl.Int64)])
+    blocks = (
+        spans.select("user", "product")
+        .gather(first_rows)
+        .with_columns(first=first_rows, end=ends)
+        .sort("user", "product")
+    )
+    start = pl.col("start")
+    starts_in_order = spans.select((new_key() | (start >= start.shift(1))).all()).item()
+    one_block_a_key = not blocks.select(new_key().not_().any()).item()
+    if not (starts_in_order and one_block_a_key):
+        return sorted_by(spans, "user", "product", "start")
+    rows = blocks.select(pl.int_ranges("first", "end").explode())["first"]
+    return spans.gather(rows)
+
+
 def partial(model_input: ModelInput[FlexOptions]) -> Partial:
     """Each key's usage stretches, and each named user's device findings."""
     return {
@@ -112,7 +139,7 @@ def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResu
     # one part are, those of several parts come one part after another.
     spans = partials["stretches"]
     if not in_key_order(spans):
-        spans = sorted_by(spans, "user", "product", "start")
+        spans = in_key_order_by_blocks(spans)
     rates = product_rates(model_input, spans["product"])
     charges = optimistic_charges(spans, rates, options.window, options.grace)
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA)
