@@ -6,7 +6,8 @@
 runs the report as the command line does, with timers wrapped around the stages of the
 flow files -> ingest -> parts -> models -> report (file reading, ingest, filing events in
 parts, each model's ``partial`` and ``finish``, the detail tables), and prints after it the
-wall time of each stage summed over the run, the whole run, and the peak RSS. Nested
+wall and CPU time of each stage summed over the run (and the cores it kept busy on
+average), the whole run, and the peak RSS. Nested
 stages are counted in their parents too (``part_partials`` holds every ``partial``).
 """
 
@@ -27,15 +28,17 @@ from licaudit.cli.app import main
 from licaudit.models import MODELS
 
 SPENT: defaultdict[str, float] = defaultdict(float)
+CPU: defaultdict[str, float] = defaultdict(float)
 
 
 def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*arguments: Any, **options: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             return function(*arguments, **options)
         finally:
             SPENT[label] += time.perf_counter() - started
+            CPU[label] += time.process_time() - cpu
 
     return wrapper
 
@@ -75,8 +78,10 @@ def report() -> None:
     total = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"\nwhole run {total:.1f} s, peak RSS {peak:.2f} GiB", file=sys.stderr)
+    print(f"  {'stage':<45} {'wall':>8}   {'CPU':>8}   cores", file=sys.stderr)
     for label, spent in sorted(SPENT.items(), key=lambda item: -item[1]):
-        print(f"  {label:<45} {spent:8.2f} s", file=sys.stderr)
+        cores = CPU[label] / spent if spent else 0.0
+        print(f"  {label:<45} {spent:8.2f} s {CPU[label]:8.2f} s {cores:5.2f}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -85,44 +85,21 @@ def balances(ledger: pl.DataFrame, packs: pl.DataFrame, days: pl.DataFrame) -> p
     )
 
 
-def in_key_order(spans: pl.DataFrame) -> bool:
-    """Whether ``spans`` are sorted by user, product, then start (one pass, no sort)."""
-    user, product, start = (pl.col(name) for name in ("user", "product", "start"))
-    ordered = (
-        pl.when(user != user.shift(1))
-        .then(user > user.shift(1))
-        .when(product != product.shift(1))
-        .then(product > product.shift(1))
-        .otherwise(start >= start.shift(1))
-    )
-    return bool(spans.select(ordered.fill_null(True).all()).item())
+def keys_in_blocks(spans: pl.DataFrame) -> bool:
+    """Whether each key's (user, product) rows of ``spans`` are one block, in order of start.
 
-
-def in_key_order_by_blocks(spans: pl.DataFrame) -> pl.DataFrame:
-    """``spans`` sorted by user, product, then start.
-
-    The stretches of several parts come one part after another, each part's sorted, and
-    no key in two parts: each key's rows are then one block, in order of start, and only
-    the blocks (one per key) need sorting; the rows are gathered block by block, in one
-    pass. Otherwise (a key in two blocks, starts out of order) the rows are sorted.
+    What the charges and the ledger walk need: they go key by key, and the charges come
+    out in ledger order whatever the order of the keys. The stretches of one part are
+    sorted by key then start, and those of several parts, one part after another, are
+    such blocks too (no key is in two parts), so they need no sort.
     """
     if spans.is_empty():
-        return spans
-    first_rows = spans.select(pl.arg_where(new_key()).cast(pl.Int64).alias("first"))["first"]
-    ends = pl.concat([first_rows.slice(1), pl.Series([spans.height], dtype=pl.Int64)])
-    blocks = (
-        spans.select("user", "product")
-        .gather(first_rows)
-        .with_columns(first=first_rows, end=ends)
-        .sort("user", "product")
-    )
+        return True
     start = pl.col("start")
-    starts_in_order = spans.select((new_key() | (start >= start.shift(1))).all()).item()
-    one_block_a_key = not blocks.select(new_key().not_().any()).item()
-    if not (starts_in_order and one_block_a_key):
-        return sorted_by(spans, "user", "product", "start")
-    rows = blocks.select(pl.int_ranges("first", "end").explode())["first"]
-    return spans.gather(rows)
+    if not spans.select((new_key() | (start >= start.shift(1))).all()).item():
+        return False
+    firsts = spans.filter(new_key()).select("user", "product").sort("user", "product")
+    return not firsts.select((~new_key()).any()).item()
 
 
 def partial(model_input: ModelInput[FlexOptions]) -> Partial:
@@ -135,11 +112,10 @@ def partial(model_input: ModelInput[FlexOptions]) -> Partial:
 
 def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResult:
     options, calendar = model_input.options, model_input.calendar
-    # Sorted by key then start, as the charges and the ledger walk them: the stretches of
-    # one part are, those of several parts come one part after another.
+    # Each key's stretches in one block, by start, as the charges and the ledger walk them.
     spans = partials["stretches"]
-    if not in_key_order(spans):
-        spans = in_key_order_by_blocks(spans)
+    if not keys_in_blocks(spans):
+        spans = sorted_by(spans, "user", "product", "start")
     rates = product_rates(model_input, spans["product"])
     charges = optimistic_charges(spans, rates, options.window, options.grace)
     ledger = pl.DataFrame(schema=LEDGER_SCHEMA)

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from licaudit.models.flex import charges as charges_module
-from licaudit.models.flex import in_key_order_by_blocks
 from licaudit.models.flex import ledger as ledger_module
 from licaudit.models.flex.charges import NEVER, charge_counts, ledger_order, micros
 from licaudit.models.flex.findings import device_blocks
@@ -214,56 +213,3 @@ def test_flex_walk_denies_a_run_out_at_once_as_one_offer_at_a_time(
         one_by_one = walk(spans_frame, rates, ordered, WINDOW, GRACE, range_end)
     assert_frame_equal(together.charges, one_by_one.charges)
     assert_frame_equal(together.ledger, one_by_one.ledger)
-
-
-# --- The parts' stretches put in key order block by block ----------------------------------
-
-
-def stretch_rows(rows: list[tuple[int, int, int]]) -> pl.DataFrame:
-    """Stretches (user, product, start minute) of one hour each, in the given order."""
-    at = datetime(2025, 1, 1, tzinfo=UTC)
-    return pl.DataFrame(
-        {
-            "user": [row[0] for row in rows],
-            "product": [row[1] for row in rows],
-            "start": [at + timedelta(minutes=row[2]) for row in rows],
-            "end": [at + timedelta(minutes=row[2] + 60) for row in rows],
-        },
-        schema={"user": pl.UInt32, "product": pl.UInt32, "start": INSTANT, "end": INSTANT},
-    )
-
-
-def test_parts_stretches_are_put_in_key_order_block_by_block() -> None:
-    # Two parts, each sorted; no key in both: the blocks are reordered, rows kept in order.
-    parts = stretch_rows([(2, 0, 0), (2, 0, 90), (5, 1, 10), (1, 0, 30), (2, 1, 0), (4, 0, 5)])
-    expected = parts.sort("user", "product", "start")
-    assert_frame_equal(in_key_order_by_blocks(parts), expected)
-
-
-def test_stretches_not_in_blocks_are_sorted_row_by_row() -> None:
-    # A key in two blocks, or starts out of order within a key: the rows are sorted.
-    split_key = stretch_rows([(2, 0, 90), (1, 0, 0), (2, 0, 0)])
-    assert_frame_equal(
-        in_key_order_by_blocks(split_key), split_key.sort("user", "product", "start")
-    )
-    unordered = stretch_rows([(3, 0, 90), (3, 0, 0), (1, 0, 0)])
-    assert_frame_equal(
-        in_key_order_by_blocks(unordered), unordered.sort("user", "product", "start")
-    )
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 2), st.integers(0, 500)), max_size=40),
-    st.integers(1, 4),
-)
-def test_block_order_equals_a_sort_of_parts_by_user(
-    rows: list[tuple[int, int, int]], parts: int
-) -> None:
-    frame = stretch_rows(rows).unique(["user", "product", "start"])
-    cut = [
-        frame.filter(pl.col("user") % parts == part).sort("user", "product", "start")
-        for part in range(parts)
-    ]
-    joined = pl.concat(cut)
-    assert_frame_equal(in_key_order_by_blocks(joined), frame.sort("user", "product", "start"))
