@@ -62,6 +62,7 @@ def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl
             pl.len().alias("rows"),
             pl.sum_horizontal(pl.all().null_count()).alias("nulls"),
             (stop < start).sum().alias("backwards"),
+            (stop > start).sum().alias("lasting"),
             start.min().alias("low"),
             stop.max().alias("high"),
             *(pl.col(key).min().alias(f"min_{key}") for key in keys),
@@ -80,13 +81,24 @@ def merged_spans(spans: pl.LazyFrame, keys: Sequence[str], gap: timedelta) -> pl
     # users and 5 products then fits where powers of two would need 63 bits.
     radices = [int(bounds[f"max_{key}"] - bounds[f"min_{key}"]) + 1 for key in keys]
     if math.prod(radices) << time_bits <= 1 << PACKED_BITS:
-        return _packed_merge(spans, keys, radices, lows, time_bits, bounds["low"], idle)
+        return _packed_merge(
+            spans, keys, radices, lows, time_bits, bounds["low"], idle, not bounds["lasting"]
+        )
     # Too wide: number the distinct keys in their order, and pack that number.
     numbered = spans.select(keys).unique().sort(keys).collect().with_row_index("key")
     if numbered.height << time_bits > 1 << PACKED_BITS:
         return None
     dense = spans.join(numbered.lazy(), on=list(keys)).select("key", "start", "stop")
-    merged = _packed_merge(dense, ["key"], [numbered.height], [0], time_bits, bounds["low"], idle)
+    merged = _packed_merge(
+        dense,
+        ["key"],
+        [numbered.height],
+        [0],
+        time_bits,
+        bounds["low"],
+        idle,
+        not bounds["lasting"],
+    )
     return merged.select(
         *(pl.lit(numbered[name]).gather(pl.col("key")).alias(name) for name in keys),
         "start",
@@ -102,13 +114,15 @@ def _packed_merge(
     time_bits: int,
     low: int,
     idle: int,
+    points: bool = False,
 ) -> pl.DataFrame:
     """``merged_spans`` of spans whose keys less ``lows`` are below ``radices``, with the
     time less ``low`` (plus ``idle``) in ``time_bits``.
 
     Starts and ends (plus the gap) are sorted apart: a merged span ends before the k-th
     start exactly when k ends are below it (every span ending before a start began before
-    it), and its end is then the k-th smallest.
+    it), and its end is then the k-th smallest. ``points``: every stop is its start (events
+    without ``end``), so the ends sorted are the starts sorted plus the gap: one sort.
     """
     key = pl.lit(0, pl.Int64)
     for name, radix, least in zip(keys, radices, lows, strict=True):
@@ -116,9 +130,16 @@ def _packed_merge(
     key = key * 2**time_bits
     start, stop = pl.col("start").dt.epoch("us"), pl.col("stop").dt.epoch("us")
     # The two sorts run in parallel, each on one integer column.
-    ordered = spans.select(
-        start=(key + start - low).sort(), end=(key + stop - low + idle).sort()
-    ).collect()
+    if points:
+        ordered = (
+            spans.select(start=(key + start - low).sort())
+            .with_columns(end=pl.col("start") + idle)
+            .collect()
+        )
+    else:
+        ordered = spans.select(
+            start=(key + start - low).sort(), end=(key + stop - low + idle).sort()
+        ).collect()
     new_span = (pl.col("end").shift(1) < pl.col("start")).fill_null(True)
     marked = ordered.with_columns(new_span=new_span)
     # A merged span ends with the largest end of its spans: at the row before the next start.

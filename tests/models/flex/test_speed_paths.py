@@ -64,6 +64,20 @@ def test_flex_packed_stretches_equal_the_three_column_sort(
     assert_frame_equal(stretches(frame.lazy(), IDLE), expected)
 
 
+@settings(max_examples=150)
+@given(st.lists(span_strategy.map(lambda span: (*span[:3], 0)), max_size=25), st.integers(0, 20))
+def test_flex_stretches_of_points_sort_once_and_equal_the_three_column_sort(
+    spans: list[tuple[int, int, int, int]], gap_minutes: int
+) -> None:
+    # Every stop is its start (no end): the ends sorted are the starts sorted plus the gap.
+    frame = usage(spans)
+    gap = gap_minutes * MINUTE
+    packed = merged_spans(frame.lazy(), KEY, gap)
+    if frame.height:
+        assert packed is not None
+        assert_frame_equal(packed, _sorted_merge(frame, KEY, gap))
+
+
 @settings(max_examples=100)
 @given(st.lists(span_strategy, max_size=25), st.lists(st.integers(0, 2), min_size=25, max_size=25))
 def test_device_blocks_packed_equal_the_sort_on_user_product_device_and_start(
