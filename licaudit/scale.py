@@ -46,7 +46,7 @@ class Dictionary:
         self.names = pl.Series("name", [], dtype=pl.String)
 
     def add(self, values: pl.Series) -> None:
-        fresh = values.drop_nulls().unique()
+        fresh = values.drop_nulls().unique(maintain_order=True)
         fresh = fresh.filter(~fresh.is_in(self.names.implode())).sort()
         if fresh.len():
             self.names = pl.concat([self.names, fresh.rename("name")])

@@ -68,7 +68,8 @@ _SAMPLE_EVERY = 64
 
 def _dictionary(*columns: pl.Series) -> pl.Series:
     """The distinct names of ``columns``, sorted: a name's rank is its code."""
-    names = pl.concat([column.unique() for column in columns]).drop_nulls().unique().sort()
+    names = pl.concat([column.unique(maintain_order=True) for column in columns])
+    names = names.drop_nulls().unique(maintain_order=True).sort()
     return names.cast(pl.String)
 
 

@@ -49,7 +49,9 @@ def product_rates(model_input: ModelInput[FlexOptions], products: pl.Series) -> 
     rates = model_input.names.products.join(
         options.rates.frame, left_on="name", right_on="product", how="inner"
     ).select(product="code", tokens_per_day="tokens_per_day")
-    used = model_input.names.products.filter(pl.col("code").is_in(products.unique().implode()))
+    used = model_input.names.products.filter(
+        pl.col("code").is_in(products.unique(maintain_order=True).implode())
+    )
     missing = sorted(set(used["name"].to_list()) - set(options.rates.frame["product"].to_list()))
     if missing:
         raise ConfigError(
@@ -144,7 +146,9 @@ def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResu
     if calendar.days.height:
         # Every product named users used is a scope, even with no token charged (SPEC 3:
         # one scope per product among the rows flex counts).
-        used = spans.select(pl.col("product").unique(), day=pl.lit(calendar.days["day"][0]))
+        used = spans.select(
+            pl.col("product").unique(maintain_order=True), day=pl.lit(calendar.days["day"][0])
+        )
         day_usage = (
             pl.concat([day_usage, used.with_columns(units=pl.lit(0, pl.Int64))])
             .group_by("product", "day")
