@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names
+from licaudit.ingest.encode import CODE, CODED_EVENTS, SAMPLE_EVERY, Encoded, Names
 from licaudit.partition import PART, key_hash, placed, read_texts, user_key
 
 # Inputs estimated above this many events take the parts path by default.
@@ -35,8 +35,6 @@ AUTO_ROWS = 25_000_000
 # How many events a part holds, about, when the number of parts is chosen.
 ROWS_PER_PART = 12_500_000
 TEXT_BYTES_PER_ROW = 80
-# The first file's names are guessed from one row in this many (``PartStore.add``).
-SAMPLE_EVERY = 64
 
 
 class Dictionary:
@@ -138,8 +136,7 @@ class PartStore:
         # names when empty): a pass the names known so far, and only the rows of names not
         # seen before are coded again. Dictionaries soon hold every name, so a later file
         # costs one pass per column, not a search for its distinct names and then that pass.
-        columns = {"user": self.users, "method": self.methods, "product": self.products}
-        columns |= {"session": self.sessions, "device": self.devices}
+        columns = self._dictionaries()
         for name, dictionary in columns.items():
             if not dictionary.names.len():
                 dictionary.add(kept[name].gather_every(SAMPLE_EVERY))
@@ -172,8 +169,15 @@ class PartStore:
             if chunk.height:
                 self.chunks[part].append(chunk)
 
-    def _dictionaries(self) -> tuple[Dictionary, ...]:
-        return (self.users, self.methods, self.products, self.sessions, self.devices)
+    def _dictionaries(self) -> dict[str, Dictionary]:
+        """The dictionary of each text column of the events."""
+        return {
+            "user": self.users,
+            "method": self.methods,
+            "product": self.products,
+            "session": self.sessions,
+            "device": self.devices,
+        }
 
     def _part(self) -> pl.Expr:
         """A row's part, as ``licaudit.partition.part_of`` gives it, on provisional codes:

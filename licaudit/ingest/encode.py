@@ -62,8 +62,9 @@ class Encoded:
     names: Names
 
 
-_SAMPLE_EVERY = 64
-"""One row in this many guesses the dictionary of an identity column (see ``encode``)."""
+SAMPLE_EVERY = 64
+"""One row in this many guesses the dictionary of an identity column (``encode``, and the
+first file of ``licaudit.scale.PartStore.add``)."""
 
 
 def _dictionary(*columns: pl.Series) -> pl.Series:
@@ -101,13 +102,13 @@ def encode(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Encoded:
 
     A code is the rank of a name among every name of the events and roster. Finding
     those names costs a pass over the rows as long as coding them: instead, the
-    names of one row in ``_SAMPLE_EVERY`` (and of the roster) are a guess, every row
+    names of one row in ``SAMPLE_EVERY`` (and of the roster) are a guess, every row
     is coded against it in one parallel pass, and only when a row's name is not in
     the guess (a user seen a few times) is the dictionary completed (``_complete``).
     """
     guesses: dict[str, pl.Series] = {}
     for column in _IDENTITIES:
-        sources = [events[column].gather_every(_SAMPLE_EVERY)]
+        sources = [events[column].gather_every(SAMPLE_EVERY)]
         if roster is not None and column in roster.columns:
             sources.append(roster[column])
         guesses[column] = _dictionary(*sources)

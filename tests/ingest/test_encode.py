@@ -10,7 +10,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from licaudit.ingest.encode import _SAMPLE_EVERY, encode
+from licaudit.ingest.encode import SAMPLE_EVERY, encode
 
 NAMES = st.sampled_from(["alice", "bob", "carol", "dave", "eve", "Zed", "", " x "])
 
@@ -30,14 +30,14 @@ def _events(users: Sequence[str | None]) -> pl.DataFrame:
 
 
 def test_a_name_seen_once_between_sampled_rows_gets_its_rank() -> None:
-    users = ["bob"] * (3 * _SAMPLE_EVERY)
-    users[_SAMPLE_EVERY + 1] = "alice"  # not a sampled row: the guess misses it
-    users[2 * _SAMPLE_EVERY + 5] = "zoe"
+    users = ["bob"] * (3 * SAMPLE_EVERY)
+    users[SAMPLE_EVERY + 1] = "alice"  # not a sampled row: the guess misses it
+    users[2 * SAMPLE_EVERY + 5] = "zoe"
     encoded = encode(_events(users))
     assert encoded.names.users["name"].to_list() == ["alice", "bob", "zoe"]
     codes = encoded.events["user"].to_list()
-    assert codes[_SAMPLE_EVERY + 1] == 0
-    assert codes[2 * _SAMPLE_EVERY + 5] == 2
+    assert codes[SAMPLE_EVERY + 1] == 0
+    assert codes[2 * SAMPLE_EVERY + 5] == 2
     assert set(codes) == {0, 1, 2}
 
 
@@ -52,7 +52,7 @@ def test_roster_names_take_their_rank_among_the_events_names() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    users=st.lists(st.one_of(st.none(), NAMES), max_size=4 * _SAMPLE_EVERY),
+    users=st.lists(st.one_of(st.none(), NAMES), max_size=4 * SAMPLE_EVERY),
     roster=st.lists(st.one_of(st.none(), NAMES), max_size=5),
 )
 def test_codes_are_ranks_among_the_sorted_names_like_a_naive_encoding(
