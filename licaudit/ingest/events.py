@@ -20,7 +20,7 @@ import polars as pl
 from licaudit.errors import ConfigError
 from licaudit.ingest.columns import ColumnMapping, Match, map_columns
 from licaudit.ingest.discover import discover
-from licaudit.ingest.identity import IDENTITY_COLUMNS, with_identity
+from licaudit.ingest.identity import DISTINCT_COLUMNS, IDENTITY_COLUMNS, with_identity
 from licaudit.ingest.readers import ROW, RawTable, read_table
 from licaudit.ingest.timeparse import (
     DateOrder,
@@ -242,7 +242,7 @@ def _normalize(
     )
     # Streaming, like the parse: text normalization a slice of rows at a time.
     normalized = (
-        with_identity(parsed, mapping, options.case_sensitive_users)
+        with_identity(parsed, mapping, options.case_sensitive_users, table.distinct)
         .select(
             pl.col(ROW),
             reason.alias("reason"),
@@ -366,6 +366,14 @@ def _ingest_table(
     return events, rejects, report
 
 
+def distinct_identity_columns(columns: list[str], options: IngestOptions) -> list[str]:
+    """The internal names of the columns a file's header maps to the identities whose
+    distinct values the rules read (``identity.DISTINCT_COLUMNS``): what the NUL screen
+    may test on those values (``read_table(distinct=...)``)."""
+    mapping = map_columns(columns, options.column_map)
+    return [f"c{match.index}" for name, match in mapping.chosen.items() if name in DISTINCT_COLUMNS]
+
+
 OnProgress = Callable[[Path, str, int, int], None]
 """Called as ``(file, stage, bytes done, bytes in all)``: stage is "reading" or "normalizing"."""
 
@@ -398,6 +406,9 @@ def ingest(
         if on_progress is not None:
             on_progress(path, stage, done, total)
 
+    def distinct_columns(columns: list[str]) -> list[str]:
+        return distinct_identity_columns(columns, options)
+
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     reports: list[FileReport] = []
@@ -411,9 +422,9 @@ def ingest(
         first: tuple[RawTable, FileReport] | None = None
         for number, piece in enumerate(pieces, start=1):
             if piece is None:
-                table = read_table(path, options.encoding, options.sheet)
+                table = read_table(path, options.encoding, options.sheet, distinct_columns)
             else:
-                table = read_slice(path, *piece)
+                table = read_slice(path, *piece, distinct=distinct_columns)
             progress(path, "normalizing", done_bytes + size * number // (len(pieces) + 1))
             file_events, file_rejects, report = _ingest_table(table, options)
             if sink is None:

@@ -17,6 +17,7 @@ import io
 import json
 import re
 import zlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -73,6 +74,9 @@ class RawTable:
     empty: bool = False
     # Text columns known to hold no NUL byte, screened as they were read (SPEC 1.4).
     nul_free: frozenset[str] = frozenset()
+    # The distinct values of some text columns, in order of first sight, found by the
+    # NUL screen (``read_table(distinct=...)``) for the identity rules to reuse.
+    distinct: dict[str, pl.Series] = field(default_factory=dict)
 
     @property
     def internal_names(self) -> list[str]:
@@ -365,14 +369,39 @@ def _arrow_holds_nul(texts: pa.ChunkedArray) -> bool:
     return False
 
 
-def _reject_nul_fields(table: RawTable) -> RawTable:
-    """Move records with a field holding a NUL byte to ``malformed`` (SPEC 1.4), in any format."""
+DistinctColumns = Callable[[list[str]], Collection[str]]
+"""Of a file's header, the internal names (``c0``...) of the columns whose distinct values
+the ingest will read anyway (user, method, product): screened on those values."""
+
+
+def _reject_nul_fields(table: RawTable, distinct: DistinctColumns | None = None) -> RawTable:
+    """Move records with a field holding a NUL byte to ``malformed`` (SPEC 1.4), in any format.
+
+    The columns ``distinct`` names are screened on their distinct values, kept in
+    ``table.distinct`` when no record goes: a few thousand users instead of millions of
+    cells, and the identity rules need those values anyway.
+    """
     frame = table.frame.collect()
     pending = [
         name
         for name in table.internal_names
         if frame.schema[name] == pl.String and name not in table.nul_free
     ]
+    texts: list[str] = []
+    wanted = set(distinct(table.columns)) if distinct is not None else set()
+    by_value = [name for name in pending if name in wanted]
+    if by_value:
+        # In order of first sight: half the time of an unordered unique in polars 2.1.
+        found_values = frame.select(
+            pl.col(name).unique(maintain_order=True).implode() for name in by_value
+        )
+        for name in by_value:
+            values = found_values.get_column(name).item()
+            if values.str.contains("\x00", literal=True).any():
+                texts.append(name)
+            else:
+                table.distinct[name] = values
+        pending = [name for name in pending if name not in by_value]
     # Screen the columns as joined strings first: a single memchr-like scan of a
     # column's bytes costs about half the per-value test; only a column that holds a
     # NUL somewhere is tested value by value to find its records. Polars keeps
@@ -381,7 +410,6 @@ def _reject_nul_fields(table: RawTable) -> RawTable:
     # slice in one query (in parallel): slices of a MiB or so reuse the allocator's
     # memory, where joining a million rows faults in fresh pages (half as much time
     # again), and no joined string nears the 4 GiB a string may hold.
-    texts: list[str] = []
     for start in range(0, frame.height, _NUL_SCREEN_ROWS):
         if not pending:
             break
@@ -398,6 +426,7 @@ def _reject_nul_fields(table: RawTable) -> RawTable:
     nul_mask = frame.select(has_nul).to_series()
     if not nul_mask.any():
         return table  # the common case: no copy of the frame
+    table.distinct = {}  # records go: the values found may be some of theirs
     nul_rows = frame.filter(nul_mask)
     table.frame = frame.filter(~nul_mask).lazy()
     if nul_rows.height:
@@ -407,13 +436,19 @@ def _reject_nul_fields(table: RawTable) -> RawTable:
     return table
 
 
-def read_table(path: Path, encoding: str | None = None, sheet: str | None = None) -> RawTable:
+def read_table(
+    path: Path,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    distinct: DistinctColumns | None = None,
+) -> RawTable:
     """Read one file into a RawTable; a file that cannot be read at all is a DataError.
 
     ``sheet`` names the sheet of an Excel workbook to read (default: the first);
-    other formats have no sheets and ignore it.
+    other formats have no sheets and ignore it. ``distinct``: the columns to screen for
+    NUL bytes on their distinct values (``_reject_nul_fields``).
     """
-    return _reject_nul_fields(_read_table(path, encoding, sheet))
+    return _reject_nul_fields(_read_table(path, encoding, sheet), distinct)
 
 
 def _read_table(path: Path, encoding: str | None, sheet: str | None) -> RawTable:

@@ -23,6 +23,7 @@ from licaudit.ingest.events import IngestOptions
 from licaudit.ingest.readers import (
     PARQUET_SUFFIXES,
     ROW,
+    DistinctColumns,
     RawTable,
     _inner_suffix,
     _reject_nul_fields,
@@ -100,7 +101,9 @@ def _typed_time(kind: object) -> bool:
     return bool(pa.types.is_timestamp(kind) or pa.types.is_date(kind) or pa.types.is_integer(kind))
 
 
-def read_slice(path: Path, start: int, rows: int) -> RawTable:
+def read_slice(
+    path: Path, start: int, rows: int, distinct: DistinctColumns | None = None
+) -> RawTable:
     """``rows`` rows of a Parquet file from ``start``, as ``read_table`` reads the file."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -118,4 +121,4 @@ def read_slice(path: Path, start: int, rows: int) -> RawTable:
     table = RawTable(
         path=path, format="parquet", compressed=False, columns=columns, frame=frame.lazy()
     )
-    return _reject_nul_fields(table)
+    return _reject_nul_fields(table, distinct)

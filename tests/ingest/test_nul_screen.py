@@ -28,8 +28,12 @@ def _events_file(tmp_path: Path, column: str, row: int, value: str, kind: str) -
         }
     )
     frame = frame.with_columns(
-        pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(column))
+        pl.when(pl.int_range(pl.len()) == row)
+        .then(pl.lit(value))
+        .otherwise(pl.col(column))
+        .alias(column)
     )
+    assert frame.columns == ["ts", "user", "method", "session"]
     path = tmp_path / f"events.{kind}"
     if kind == "csv":
         frame.write_csv(path)
@@ -73,3 +77,41 @@ def test_arrow_screen_reads_every_chunk() -> None:
     assert not readers._arrow_holds_nul(pa.chunked_array([["a", None], ["c" * 20]]))
     assert not readers._arrow_holds_nul(pa.chunked_array([[None, None]], type=pa.string()))
     assert not readers._arrow_holds_nul(pa.chunked_array([], type=pa.string()))
+
+
+def _identity_columns(columns: list[str]) -> list[str]:
+    """As the events ingest names them: the columns mapped to user and method."""
+    return [f"c{columns.index(name)}" for name in ("user", "method")]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("user", "a-long-user-name\x00@corp.example"),
+        ("user", "long-user-name@corp.example\x00"),
+        ("method", "web\x00"),
+        ("method", "\x00"),
+        ("session", "123456789ab\x00"),  # not screened on distinct values
+    ],
+)
+@pytest.mark.parametrize("row", [0, ROWS - 1])
+def test_a_nul_in_a_column_screened_on_its_distinct_values_makes_its_row_malformed(
+    tmp_path: Path, column: str, value: str, row: int
+) -> None:
+    table = read_table(
+        _events_file(tmp_path, column, row, value, "parquet"), distinct=_identity_columns
+    )
+    assert table.malformed.get_column(ROW).to_list() == [row + 1]
+    assert table.frame.select(pl.len()).collect().item() == ROWS - 1
+    # Records went: no distinct values are handed on (some were theirs).
+    assert table.distinct == {}
+
+
+def test_the_distinct_values_screened_are_kept_in_order_of_first_sight(tmp_path: Path) -> None:
+    table = read_table(
+        _events_file(tmp_path, "method", 1, "sync", "parquet"), distinct=_identity_columns
+    )
+    assert table.malformed.is_empty()
+    assert sorted(table.distinct) == ["c1", "c2"]
+    assert table.distinct["c2"].to_list() == ["web", "sync"]
+    assert table.distinct["c1"].len() == ROWS
