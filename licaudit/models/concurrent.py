@@ -220,7 +220,7 @@ def sliding_profile(spans: pl.DataFrame, day: pl.DataFrame) -> pl.DataFrame:
     group = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
     # Only the spans meeting the day: a filter, instead of a copy of all the spans.
     meets = (pl.col("start") < day["end"][0]) & (pl.col("end") > day["start"][0])
-    span_frame = spans.filter(meets).select("start", "end", group_id=pl.lit(0, pl.Int64()))
+    span_frame = spans.filter(meets).select("start", "end")
     offsets = pl.Series("offset", [0], dtype=pl.Int64())
     timeline = sweep(edges(span_frame, group, offsets, origin, width), 1, width)
     return changes_only(

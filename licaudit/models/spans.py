@@ -66,8 +66,8 @@ def daily_peaks(
         )
         span_frame = span_frame.join(groups, on=keys, nulls_equal=True)
     else:
+        # One group, numbered 0: the spans carry no ``group_id`` (``edges``).
         groups = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
-        span_frame = span_frame.with_columns(group_id=pl.lit(0, pl.Int64()))
 
     first_start: datetime = days["start"][0]
     origin = int(pl.Series([first_start], dtype=INSTANT).dt.epoch("us")[0])
@@ -107,7 +107,8 @@ def daily_peaks(
 def edges(
     span_frame: pl.DataFrame, groups: pl.DataFrame, day_offsets: pl.Series, origin: int, width: int
 ) -> pl.LazyFrame:
-    """Every change of count, as (group_id, offset, delta), offsets in µs from the first day.
+    """Every change of count, as (group_id, offset, delta), offsets in µs from the first day;
+    without ``group_id`` when ``span_frame`` has none (one group, 0: no column to carry).
 
     Only what overlaps the calendar matters: a span begun before it is carried in by
     opening it at offset 0, and one that outlives it (or never ends) is closed at the
@@ -121,16 +122,16 @@ def edges(
     live = span_frame.lazy().filter(
         start < width, end.is_null() | (end > pl.max_horizontal(start, 0))
     )
-    openings = live.select(
-        "group_id", offset=pl.max_horizontal(start, 0), delta=pl.lit(1, pl.Int64)
-    )
+    group = ["group_id"] if "group_id" in span_frame.columns else []
+    openings = live.select(*group, offset=pl.max_horizontal(start, 0), delta=pl.lit(1, pl.Int64))
     closings = live.select(
-        "group_id",
+        *group,
         offset=pl.min_horizontal(end.fill_null(width), width),
         delta=pl.lit(-1, pl.Int64),
     )
-    mark_offsets = pl.concat([day_offsets, pl.Series([width])]).to_frame("offset")
-    marks = groups.select("group_id").join(mark_offsets, how="cross")
+    marks = pl.concat([day_offsets, pl.Series([width])]).to_frame("offset")
+    if group:
+        marks = groups.select("group_id").join(marks, how="cross")
     marks = marks.with_columns(delta=pl.lit(0, pl.Int64))
     return pl.concat([openings, closings, marks.lazy()], how="vertical_relaxed")
 
@@ -146,16 +147,19 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
     """
     stride = width + 1
     if group_count * stride * 4 <= INT64_LIMIT:
-        packed = (pl.col("group_id").cast(pl.Int64) * stride + pl.col("offset")) * 4 + (
-            pl.col("delta") + 1
-        )
+        # One group may come without its ``group_id`` (``edges``): 0.
+        group = pl.col("group_id").cast(pl.Int64) if group_count > 1 else 0
+        packed = (group * stride + pl.col("offset")) * 4 + (pl.col("delta") + 1)
         key = pl.col("key")
         # One group (no ``by``): its number is 0, no division needed.
         group_id = key // 4 // stride if group_count > 1 else pl.lit(0, pl.Int64)
+        offset = key // 4 % stride if group_count > 1 else key // 4
         ordered = changes.select(key=packed.sort()).select(
-            group_id=group_id, offset=key // 4 % stride, count=(key % 4 - 1).cum_sum()
+            group_id=group_id, offset=offset, count=(key % 4 - 1).cum_sum()
         )
     else:
+        if "group_id" not in changes.collect_schema():
+            changes = changes.with_columns(group_id=pl.lit(0, pl.Int64))
         ordered = (
             changes.sort("group_id", "offset")
             .with_columns(count=pl.col("delta").cum_sum())
