@@ -58,12 +58,13 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
     that a group's first event is ``pause`` or more above the key before it: one
     difference of keys then finds every run's start, a group's first included.
     """
-    # Collected once: the bounds and the sort below would each run the query again.
-    frame = events.lazy().select("group", ts=pl.col("ts").dt.epoch("us")).collect()
-    epoch = pl.col("ts")
-    low, high, groups = frame.select(
-        low=epoch.min(), high=epoch.max(), groups=pl.col("group").max() + 1
-    ).row(0)
+    events = events.lazy()
+    epoch = pl.col("ts").dt.epoch("us")
+    low, high, groups = (
+        events.select(low=epoch.min(), high=epoch.max(), groups=pl.col("group").max() + 1)
+        .collect()
+        .row(0)
+    )
     if low is None:
         return pl.DataFrame(schema={"group": pl.Int64(), "first": INSTANT, "last": INSTANT})
     stride = high - low + pause
@@ -74,15 +75,14 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
         # Int64 one, and five times faster than the frame (40 M rows: 2.3 s against 13).
         dtype = pl.Int128()
     else:
-        return _sorted_runs(events.lazy(), pause)
+        return _sorted_runs(events, pause)
     key = pl.col("key")
     opens = key.diff().fill_null(pause) >= pause
     closes = opens.shift(-1).fill_null(True)
     firsts = key.filter(opens)
     packed = pl.col("group").cast(dtype) * stride + (epoch - low).cast(dtype)
     return (
-        frame.lazy()
-        .select(key=packed.sort())
+        events.select(key=packed.sort())
         .select(
             group=(firsts // stride).cast(pl.Int64),
             first=(firsts % stride + low).cast(pl.Int64).cast(INSTANT),
