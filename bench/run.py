@@ -295,12 +295,12 @@ def compare(args: argparse.Namespace) -> None:
             f"{ours.median_cpu_s / peer.median_cpu_s:.2f}x its CPU, "
             f"{ours.peak_rss_mib / peer.peak_rss_mib:.2f}x its peak RSS"
         )
-    report = "\n".join(lines)
-    print("\n" + report)
+    table = "\n".join(lines)
+    print("\n" + table)
     if args.results is not None:
         with args.results.open("a", encoding="utf-8") as sink:
             sink.write(f"\n\n### `run.py --compare`, {time.strftime('%Y-%m-%d %H:%M %Z')}\n\n")
-            sink.write(machine() + "\n\n" + report + "\n")
+            sink.write(machine() + "\n\n" + table + "\n")
     if args.json is not None:
         with args.json.open("a", encoding="utf-8") as sink:
             for result in rows:
