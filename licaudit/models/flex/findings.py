@@ -301,8 +301,16 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
         .group_by("user", "product")
         .agg(devices=pl.col("device_code"))
     )
-    names = device_names(usage)
-    overlaps = with_device_names(found, names).select(
+    return described(found, many, device_names(usage), calendar)
+
+
+def described(
+    overlaps: pl.DataFrame, many: pl.DataFrame, names: pl.DataFrame, calendar: Calendar
+) -> pl.DataFrame:
+    """The findings as ``FINDINGS_SCHEMA`` rows, their devices named by ``names``
+    (``device_code``, ``device``): ``overlaps`` as ``device_overlaps`` gives them, ``many``
+    the keys (``user``, ``product``) used on more than ``MAX_DEVICES`` ``devices`` (codes)."""
+    overlaps = with_device_names(overlaps, names).select(
         "user",
         "product",
         tokens=pl.lit(None, pl.Int64),

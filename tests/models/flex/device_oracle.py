@@ -2,8 +2,9 @@
 b2e822a), kept as an oracle: every device's use merged into blocks and swept, key by key.
 
 The orchestration is the old one, unchanged: every row of a key used on two devices or more
-goes through the blocks and the sweep. The blocks, the sweep and the naming are the
-functions the findings still use (on the chained rows only), so the property tests compare
+goes through the blocks and the sweep. The device use, the blocks, the sweep and the
+wording are the functions the findings still use (on the chained rows only), so the
+property tests compare
 ``licaudit.models.flex.findings.device_findings`` with ``device_findings`` here on what the
 filter changed; the naive reference (``tests/reference/flex_ref.py``) checks the sweep.
 """
@@ -12,40 +13,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from licaudit.models.flex.devices import DEVICE_CODE, device_names, device_usage
 from licaudit.models.flex.findings import (
-    FINDINGS_SCHEMA,
     MAX_DEVICES,
-    _local_text,
+    described,
     device_blocks,
     device_overlaps,
-    with_device_names,
 )
 from licaudit.periods import Calendar
-
-
-def device_usage(events: pl.LazyFrame) -> pl.DataFrame:
-    """The named users' use of each device in the range: ``user``, ``product``, ``device``
-    (and ``device_code``, an integer to sort and group on), ``start``, ``stop``; a point
-    is the microsecond at its ``ts``, so that it can overlap."""
-    return (
-        events.filter(
-            ~pl.col("anonymous")
-            & pl.col("user").is_not_null()
-            & pl.col("device").is_not_null()
-            & pl.col("day").is_not_null()
-        )
-        .select(
-            "user",
-            "product",
-            "device",
-            device_code=pl.col("device").cast(pl.Categorical).to_physical(),
-            start="ts",
-            stop=pl.max_horizontal(
-                pl.coalesce("end", "ts"), pl.col("ts") + pl.duration(microseconds=1)
-            ),
-        )
-        .collect()
-    )
 
 
 def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
@@ -56,8 +31,8 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
     Only the keys used on two devices or more can overlap: their device use alone is merged
     into blocks and swept (the sorts cost the most here, and most keys have one device).
     """
-    usage = device_usage(events)
-    names = usage.group_by("device_code").agg(pl.col("device").first())
+    usage = device_usage(events).with_columns(device_code=DEVICE_CODE)
+    names = device_names(usage)
     per_key = (
         usage.select("user", "product", "device_code")
         .unique()
@@ -69,32 +44,4 @@ def device_findings(events: pl.LazyFrame, calendar: Calendar) -> pl.DataFrame:
         usage = usage.join(shared, on=["user", "product"], how="semi")
     blocks = device_blocks(usage)
     many = per_key.filter(pl.col("devices").list.len() > MAX_DEVICES)
-    overlaps = with_device_names(device_overlaps(blocks, calendar), names).select(
-        "user",
-        "product",
-        tokens=pl.lit(None, pl.Int64),
-        evidence=pl.format(
-            "used on two devices at overlapping times {} time(s) on {} day(s), first on {} "
-            "(devices {}): the licence allows one device at a time",
-            "times",
-            "days",
-            _local_text(pl.col("first"), calendar.timezone, "%Y-%m-%d at %H:%M"),
-            "devices",
-        ),
-        finding=pl.lit("device-overlap"),
-    )
-    many = with_device_names(many, names).select(
-        "user",
-        "product",
-        tokens=pl.lit(None, pl.Int64),
-        evidence=pl.format(
-            "{} devices over the range ({}): the licence allows installing on {}",
-            "count",
-            "devices",
-            pl.lit(MAX_DEVICES),
-        ),
-        finding=pl.lit("too-many-devices"),
-    )
-    return pl.concat(
-        [frame.select(list(FINDINGS_SCHEMA)).cast(FINDINGS_SCHEMA) for frame in (overlaps, many)]
-    )
+    return described(device_overlaps(blocks, calendar), many, names, calendar)
