@@ -17,6 +17,7 @@ from typing import Any, Literal
 import polars as pl
 
 from licaudit.errors import ConfigError
+from licaudit.ingest.dictionary import IdentityCodes
 from licaudit.ingest.encode import Encoded, decode, encode
 from licaudit.ingest.events import Ingested
 from licaudit.ingest.roster import Roster, RosterMode
@@ -193,16 +194,20 @@ class Prepared:
 
 
 def prepare(
-    events: pl.DataFrame, roster: pl.DataFrame | None = None, roster_mode: RosterMode = "events"
+    events: pl.DataFrame,
+    roster: pl.DataFrame | None = None,
+    roster_mode: RosterMode = "events",
+    codes: IdentityCodes | None = None,
 ) -> Prepared:
     """Encode identities once; the report range runs over every used event (SPEC 3).
 
     A snapshot roster becomes status events here, on the whole roster: a snapshot lists
     every product, so it must be read before any contract's scope applies (SPEC 1.5).
+    ``codes``: the identities as ingest coded them, row for row with ``events``.
     """
     roster = account_states(roster, roster_mode)
     span = events.select(first=pl.col("ts").min(), last=pl.col("ts").max()).row(0)
-    return Prepared(encoded=encode(events, roster), first_ts=span[0], last_ts=span[1])
+    return Prepared(encoded=encode(events, roster, codes), first_ts=span[0], last_ts=span[1])
 
 
 def account_states(roster: pl.DataFrame | None, roster_mode: RosterMode) -> pl.DataFrame | None:
@@ -518,7 +523,7 @@ def run_audit(
         prepared = Prepared(encoded=encoded, first_ts=store.first_ts, last_ts=store.last_ts)
         pieces = (with_events(prepared, events) for events in store.encoded_parts())
     else:
-        prepared = prepare(ingested.events, states, mode)
+        prepared = prepare(ingested.events, states, mode, ingested.codes)
         events = ingested.events.lazy()
         if release:
             ingested.release_events()

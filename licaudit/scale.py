@@ -27,7 +27,8 @@ from typing import Any
 
 import polars as pl
 
-from licaudit.ingest.encode import CODE, CODED_EVENTS, SAMPLE_EVERY, Encoded, Names
+from licaudit.ingest.dictionary import Dictionary
+from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names
 from licaudit.partition import PART, key_hash, placed, read_texts, user_key
 
 # Inputs estimated above this many events take the parts path by default.
@@ -35,46 +36,6 @@ AUTO_ROWS = 25_000_000
 # How many events a part holds, about, when the number of parts is chosen.
 ROWS_PER_PART = 12_500_000
 TEXT_BYTES_PER_ROW = 80
-
-
-class Dictionary:
-    """Names in order of first sight, each with its provisional code (its position)."""
-
-    def __init__(self) -> None:
-        self.names = pl.Series("name", [], dtype=pl.String)
-
-    def add(self, values: pl.Series) -> None:
-        fresh = values.drop_nulls().unique(maintain_order=True)
-        fresh = fresh.filter(~fresh.is_in(self.names.implode())).sort()
-        if fresh.len():
-            self.names = pl.concat([self.names, fresh.rename("name")])
-
-    def codes(self, column: str) -> pl.Expr:
-        """The provisional codes of a column's values, null for a name not yet ``add``ed."""
-        return pl.col(column).cast(pl.Enum(self.names), strict=False).to_physical().cast(CODE)
-
-    def completed(self, values: pl.Series, codes: pl.Series) -> pl.Series:
-        """``codes`` (as ``codes`` gives them for ``values``) with the names they missed
-        added: only those rows are coded again, since the codes of the names known stay."""
-        missed = codes.is_null() & values.is_not_null()
-        if not missed.any():
-            return codes
-        rest = values.filter(missed)
-        self.add(rest)
-        found = rest.cast(pl.Enum(self.names)).to_physical().cast(CODE)
-        return codes.scatter(missed.arg_true(), found)
-
-    def final(self) -> tuple[pl.DataFrame, pl.Series]:
-        """The sorted dictionary ``(code, name)``, and the final code of each provisional one."""
-        ranks = self.names.rank("ordinal").cast(CODE) - 1
-        table = pl.DataFrame(
-            {
-                "code": pl.int_range(self.names.len(), dtype=CODE, eager=True),
-                "name": self.names.sort(),
-            },
-            schema={"code": CODE, "name": pl.String()},
-        )
-        return table, ranks
 
 
 def estimated_rows(paths: Sequence[Path]) -> int:
@@ -138,8 +99,7 @@ class PartStore:
         # costs one pass per column, not a search for its distinct names and then that pass.
         columns = self._dictionaries()
         for name, dictionary in columns.items():
-            if not dictionary.names.len():
-                dictionary.add(kept[name].gather_every(SAMPLE_EVERY))
+            dictionary.guess(kept[name])
         guessed = kept.select(
             dictionary.codes(name).alias(name) for name, dictionary in columns.items()
         )

@@ -13,8 +13,8 @@ from typing import Literal
 
 import polars as pl
 
-CODE = pl.UInt32()
-"""The dtype of an encoded identity (user, method, product)."""
+from licaudit.ingest.dictionary import CODE as CODE
+from licaudit.ingest.dictionary import SAMPLE_EVERY, IdentityCodes
 
 CODED_EVENTS = pl.Schema(
     {
@@ -62,11 +62,6 @@ class Encoded:
     names: Names
 
 
-SAMPLE_EVERY = 64
-"""One row in this many guesses the dictionary of an identity column (``encode``, and the
-first file of ``licaudit.scale.PartStore.add``)."""
-
-
 def _dictionary(*columns: pl.Series) -> pl.Series:
     """The distinct names of ``columns``, sorted: a name's rank is its code."""
     names = pl.concat([column.unique(maintain_order=True) for column in columns])
@@ -97,7 +92,9 @@ def _complete(values: pl.Series, codes: pl.Series, guess: pl.Series) -> tuple[pl
     return names, moved.scatter(missed.arg_true(), recoded).alias(codes.name)
 
 
-def encode(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Encoded:
+def encode(
+    events: pl.DataFrame, roster: pl.DataFrame | None = None, codes: IdentityCodes | None = None
+) -> Encoded:
     """Replace ``user``, ``method`` and ``product`` by their codes in events and roster.
 
     A code is the rank of a name among every name of the events and roster. Finding
@@ -105,26 +102,42 @@ def encode(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Encoded:
     names of one row in ``SAMPLE_EVERY`` (and of the roster) are a guess, every row
     is coded against it in one parallel pass, and only when a row's name is not in
     the guess (a user seen a few times) is the dictionary completed (``_complete``).
+    An identity ingest already coded (``codes``, row for row with ``events``) is not
+    coded again: its few names are, and each row's code is gathered (``_recoded``).
     """
+    recoded: dict[str, tuple[pl.Series, pl.Expr]] = {}
+    gathered = pl.DataFrame()
+    if codes is not None and codes.codes.height == events.height:
+        recoded = {
+            column: _recoded(codes, column, roster)
+            for column in _IDENTITIES
+            if column in codes.codes.columns
+        }
+        gathered = codes.codes.select(found for _, found in recoded.values())
     guesses: dict[str, pl.Series] = {}
     for column in _IDENTITIES:
+        if column in recoded:
+            continue
         sources = [events[column].gather_every(SAMPLE_EVERY)]
         if roster is not None and column in roster.columns:
             sources.append(roster[column])
         guesses[column] = _dictionary(*sources)
     coded_events = (
         events.lazy()
-        .with_columns(_coded(column, guesses[column]) for column in _IDENTITIES)
+        .with_columns(
+            *(_coded(column, guess) for column, guess in guesses.items()),
+            *(gathered.get_column(column) for column in recoded),
+        )
         .collect()
     )
-    dictionaries: dict[str, pl.Series] = {}
-    for column in _IDENTITIES:
-        values, codes = events[column], coded_events[column]
-        if codes.null_count() == values.null_count():
+    dictionaries = {column: names for column, (names, _) in recoded.items()}
+    for column in guesses:
+        values, codes_found = events[column], coded_events[column]
+        if codes_found.null_count() == values.null_count():
             dictionaries[column] = guesses[column]  # every name was in the sample
             continue
-        dictionaries[column], codes = _complete(values, codes, guesses[column])
-        coded_events = coded_events.with_columns(codes)
+        dictionaries[column], codes_found = _complete(values, codes_found, guesses[column])
+        coded_events = coded_events.with_columns(codes_found)
     coded_roster = None
     if roster is not None:
         coded_roster = roster.with_columns(
@@ -144,6 +157,35 @@ def encode(events: pl.DataFrame, roster: pl.DataFrame | None = None) -> Encoded:
         roster=coded_roster,
         names=Names(users=names["user"], methods=names["method"], products=names["product"]),
     )
+
+
+def _recoded(
+    codes: IdentityCodes, column: str, roster: pl.DataFrame | None
+) -> tuple[pl.Series, pl.Expr]:
+    """The dictionary of an identity ingest coded, and each event's code in it (an
+    expression on ``codes.codes``, so that the identities are gathered in parallel).
+
+    The names are the normal forms of the names ingest coded (all of them when every row
+    it coded is used, else those of the codes still found), with the roster's; each
+    ingest code then maps to its name's rank, and the rows gather that.
+    """
+    written = codes.codes[column]
+    normal = codes.normal[column]
+    missing = normal.len() - 1  # the last normal form is a missing value's
+    index = pl.col(column).fill_null(missing) if written.null_count() else pl.col(column)
+    if codes.complete[column]:
+        found = normal.head(missing)
+        if written.null_count():
+            found = pl.concat([found, normal.tail(1)])
+    else:
+        found = normal.gather(codes.codes.select(index.unique()).to_series())
+    sources = [found]
+    if roster is not None and column in roster.columns:
+        sources.append(roster[column])
+    names = _dictionary(*sources)
+    # A name ingest saw only on rows that were rejected has no rank: it is never gathered.
+    rank = normal.cast(pl.Enum(names), strict=False).to_physical().cast(CODE)
+    return names, pl.lit(rank).gather(index).alias(column)
 
 
 def decode(frame: pl.DataFrame, names: Names) -> pl.DataFrame:

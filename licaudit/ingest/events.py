@@ -16,11 +16,18 @@ from pathlib import Path
 from typing import Literal
 
 import polars as pl
+import polars.selectors as cs
 
 from licaudit.errors import ConfigError
 from licaudit.ingest.columns import ColumnMapping, Match, map_columns
+from licaudit.ingest.dictionary import CODE, CODE_PREFIX, Dictionary, IdentityCodes
 from licaudit.ingest.discover import discover
-from licaudit.ingest.identity import DISTINCT_COLUMNS, IDENTITY_COLUMNS, with_identity
+from licaudit.ingest.identity import (
+    DISTINCT_COLUMNS,
+    IDENTITY_COLUMNS,
+    normal_values,
+    with_identity,
+)
 from licaudit.ingest.readers import ROW, RawTable, read_table
 from licaudit.ingest.timeparse import (
     DateOrder,
@@ -109,6 +116,8 @@ class Ingested:
     # Used rows handed to a sink as each file was read (large inputs: ``licaudit.scale``)
     # rather than kept in ``events``.
     rows_streamed: int = 0
+    # The identities of ``events`` as coded when read, which the encoder gathers from.
+    codes: IdentityCodes | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -119,6 +128,7 @@ class Ingested:
         are encoded; their count stays in ``rows_streamed``."""
         self.rows_streamed += self.events.height
         self.events = self.events.clear()
+        self.codes = None
 
     @property
     def rows_used(self) -> int:
@@ -249,6 +259,7 @@ def _normalize(
             ts.alias("ts"),
             end.alias("end"),
             *IDENTITY_COLUMNS,
+            *_code_columns(table, frame, mapping),
         )
         .collect(engine="streaming")
     )
@@ -265,6 +276,22 @@ def _normalize(
         date_order_basis=date_order_basis,
     )
     return normalized, report
+
+
+def _code_columns(table: RawTable, frame: pl.DataFrame, mapping: ColumnMapping) -> list[pl.Expr]:
+    """The identities' codes as read, for a table read with dictionaries: a column mapped
+    to no identity is missing on every row (null codes); a mapped one not coded (not text,
+    or its dictionary holds a NUL) has none, and the run's encoder then codes it itself."""
+    if not table.coded:
+        return []
+    columns = []
+    for name in DISTINCT_COLUMNS:
+        column = CODE_PREFIX + name
+        if column in frame.columns:
+            columns.append(pl.col(column))
+        elif name not in mapping.chosen:
+            columns.append(pl.lit(None, CODE).alias(column))
+    return columns
 
 
 def parse_into(
@@ -339,14 +366,14 @@ def _ingest_table(
     is_rejected = normalized.get_column("reason").is_not_null()
     if is_rejected.any():
         rejected = normalized.filter(is_rejected)
-        events = normalized.filter(~is_rejected).select(list(EVENT_SCHEMA))
+        events = normalized.filter(~is_rejected).select(*EVENT_SCHEMA, cs.starts_with(CODE_PREFIX))
         raw = frame.filter(pl.col(ROW).is_in(rejected.get_column(ROW).implode())).select(
             pl.col(ROW), table.raw_text().alias("raw")
         )
     else:
         # The common case, every row used: no filter, so no copy of every column.
         rejected = normalized.clear()
-        events = normalized.select(list(EVENT_SCHEMA))
+        events = normalized.select(*EVENT_SCHEMA, cs.starts_with(CODE_PREFIX))
         raw = pl.DataFrame(schema={ROW: pl.Int64, "raw": pl.String})
     del normalized
     report.rows_read = frame.height + table.malformed.height
@@ -366,12 +393,16 @@ def _ingest_table(
     return events, rejects, report
 
 
-def distinct_identity_columns(columns: list[str], options: IngestOptions) -> list[str]:
+def distinct_identity_columns(columns: list[str], options: IngestOptions) -> dict[str, str]:
     """The internal names of the columns a file's header maps to the identities whose
-    distinct values the rules read (``identity.DISTINCT_COLUMNS``): what the NUL screen
-    may test on those values (``read_table(distinct=...)``)."""
+    distinct values the rules read (``identity.DISTINCT_COLUMNS``), each with its identity:
+    what the NUL screen may test on those values (``read_table(distinct=...)``)."""
     mapping = map_columns(columns, options.column_map)
-    return [f"c{match.index}" for name, match in mapping.chosen.items() if name in DISTINCT_COLUMNS]
+    return {
+        f"c{match.index}": name
+        for name, match in mapping.chosen.items()
+        if name in DISTINCT_COLUMNS
+    }
 
 
 OnProgress = Callable[[Path, str, int, int], None]
@@ -406,8 +437,13 @@ def ingest(
         if on_progress is not None:
             on_progress(path, stage, done, total)
 
-    def distinct_columns(columns: list[str]) -> list[str]:
+    def distinct_columns(columns: list[str]) -> dict[str, str]:
         return distinct_identity_columns(columns, options)
+
+    # The whole-frame path codes identities as it reads them, for the encoder (a sink
+    # codes the events it takes itself).
+    dictionaries = {name: Dictionary() for name in DISTINCT_COLUMNS} if sink is None else None
+    code_frames: list[pl.DataFrame] = []
 
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
@@ -422,13 +458,16 @@ def ingest(
         first: tuple[RawTable, FileReport] | None = None
         for number, piece in enumerate(pieces, start=1):
             if piece is None:
-                table = read_table(path, options.encoding, options.sheet, distinct_columns)
+                table = read_table(
+                    path, options.encoding, options.sheet, distinct_columns, dictionaries
+                )
             else:
-                table = read_slice(path, *piece, distinct=distinct_columns)
+                table = read_slice(path, *piece, distinct_columns, dictionaries)
             progress(path, "normalizing", done_bytes + size * number // (len(pieces) + 1))
             file_events, file_rejects, report = _ingest_table(table, options)
             if sink is None:
-                events.append(file_events)
+                code_frames.append(file_events.select(cs.starts_with(CODE_PREFIX)))
+                events.append(file_events.select(list(EVENT_SCHEMA)))
             else:
                 streamed += file_events.height
                 sink(file_events.cast(pl.Schema(EVENT_SCHEMA)))
@@ -448,6 +487,11 @@ def ingest(
         done_bytes += size
         progress(path, "read", done_bytes)
     _check_map(columns_by_file, options.column_map)
+    used = sum(frame.height for frame in events)
+    codes = None
+    if dictionaries is not None:
+        codes = _identity_codes(code_frames, dictionaries, used, options.case_sensitive_users)
+    del code_frames
     return Ingested(
         events=pl.concat(events).cast(pl.Schema(EVENT_SCHEMA))
         if events
@@ -458,7 +502,37 @@ def ingest(
         files=reports,
         warnings=warnings,
         rows_streamed=streamed,
+        codes=codes,
     )
+
+
+def _identity_codes(
+    frames: list[pl.DataFrame],
+    dictionaries: Mapping[str, Dictionary],
+    used: int,
+    case_sensitive_users: bool,
+) -> IdentityCodes | None:
+    """The codes of the identities every file could code, row for row with the used events;
+    None when none could."""
+    coded = [
+        name
+        for name in DISTINCT_COLUMNS
+        if frames and all(CODE_PREFIX + name in frame.columns for frame in frames)
+    ]
+    if not coded:
+        return None
+    codes = pl.concat(
+        [frame.select(pl.col(CODE_PREFIX + name).alias(name) for name in coded) for frame in frames]
+    )
+    missing = pl.Series([None], dtype=pl.String)
+    normal = {
+        name: normal_values(
+            name, pl.concat([dictionaries[name].names, missing]), case_sensitive_users
+        )
+        for name in coded
+    }
+    complete = {name: dictionaries[name].rows_coded == used for name in coded}
+    return IdentityCodes(codes=codes, normal=normal, complete=complete)
 
 
 def _file_warnings(table: RawTable, report: FileReport) -> list[str]:

@@ -25,6 +25,25 @@ def _words(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).str.strip_chars().str.to_lowercase()
 
 
+MISSING_LABELS = {"method": "unknown", "product": "default"}
+"""What an empty or missing method or product is called."""
+
+
+def normal_form(name: str, value: pl.Expr, case_sensitive_users: bool) -> pl.Expr:
+    """What the rules make of a ``user``, ``method`` or ``product`` as written."""
+    if name == "user":
+        kept = value.cast(pl.String).str.strip_chars() if case_sensitive_users else _words(value)
+        return pl.when(kept == "").then(pl.lit(None, pl.String)).otherwise(kept)
+    words = _words(value)
+    missing = words.is_null() | (words == "")
+    return pl.when(missing).then(pl.lit(MISSING_LABELS[name])).otherwise(words)
+
+
+def normal_values(name: str, values: pl.Series, case_sensitive_users: bool) -> pl.Series:
+    """``normal_form`` of each of ``values`` (a null as written is a missing one)."""
+    return values.to_frame().select(normal_form(name, pl.first(), case_sensitive_users)).to_series()
+
+
 IDENTITY_COLUMNS = ("user", "anonymous", "method", "product", "session", "device")
 DISTINCT_COLUMNS = ("user", "method", "product")
 """The columns whose rules are decided on their distinct values."""
@@ -49,9 +68,6 @@ def with_identity(
     columns = {name: f"c{match.index}" for name, match in mapping.chosen.items()}
     distinct, has_empty = _facts(frame, columns, known or {})
 
-    def label(value: pl.Expr, default: str) -> pl.Expr:
-        return pl.when(value.is_null() | (value == "")).then(pl.lit(default)).otherwise(value)
-
     user, anonymous = _users(columns.get("user"), distinct.get("user"), case_sensitive_users)
     auth = mapping.chosen.get("authenticated")
     if auth is not None:
@@ -74,12 +90,12 @@ def with_identity(
         method=_per_distinct(
             columns.get("method"),
             distinct.get("method"),
-            lambda value: label(_words(value), "unknown"),
+            lambda value: normal_form("method", value, case_sensitive_users),
         ),
         product=_per_distinct(
             columns.get("product"),
             distinct.get("product"),
-            lambda value: label(_words(value), "default"),
+            lambda value: normal_form("product", value, case_sensitive_users),
         ),
         session=as_written("session"),
         device=as_written("device"),
@@ -141,11 +157,7 @@ def _users(
     column = pl.col(column_name).cast(pl.String)
     distinct = distinct.drop_nulls()
     folded = _words_series(distinct)
-    kept = distinct.str.strip_chars() if case_sensitive_users else folded
-    normal = kept.to_frame().select(
-        pl.when(pl.first() == "").then(pl.lit(None, pl.String)).otherwise(pl.first())
-    )
-    normal_users = normal.to_series()
+    normal_users = normal_values("user", distinct, case_sensitive_users)
     anonymous_spellings = distinct.filter(folded.is_in(ANONYMOUS_USERS))
     anonymous = column.is_null()
     if anonymous_spellings.len():

@@ -12,6 +12,7 @@ files this way, so that memory is bounded by a slice, not by the file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ import polars as pl
 
 from licaudit.errors import DataError
 from licaudit.ingest.columns import map_columns
+from licaudit.ingest.dictionary import Dictionary
 from licaudit.ingest.events import IngestOptions
 from licaudit.ingest.readers import (
     PARQUET_SUFFIXES,
@@ -102,7 +104,11 @@ def _typed_time(kind: object) -> bool:
 
 
 def read_slice(
-    path: Path, start: int, rows: int, distinct: DistinctColumns | None = None
+    path: Path,
+    start: int,
+    rows: int,
+    distinct: DistinctColumns | None = None,
+    dictionaries: Mapping[str, Dictionary] | None = None,
 ) -> RawTable:
     """``rows`` rows of a Parquet file from ``start``, as ``read_table`` reads the file."""
     import pyarrow as pa
@@ -121,4 +127,4 @@ def read_slice(
     table = RawTable(
         path=path, format="parquet", compressed=False, columns=columns, frame=frame.lazy()
     )
-    return _reject_nul_fields(table, distinct)
+    return _reject_nul_fields(table, distinct, dictionaries)

@@ -79,9 +79,9 @@ def test_arrow_screen_reads_every_chunk() -> None:
     assert not readers._arrow_holds_nul(pa.chunked_array([], type=pa.string()))
 
 
-def _identity_columns(columns: list[str]) -> list[str]:
+def _identity_columns(columns: list[str]) -> dict[str, str]:
     """As the events ingest names them: the columns mapped to user and method."""
-    return [f"c{columns.index(name)}" for name in ("user", "method")]
+    return {f"c{columns.index(name)}": name for name in ("user", "method")}
 
 
 @pytest.mark.parametrize(
