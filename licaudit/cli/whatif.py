@@ -44,8 +44,6 @@ from licaudit.report.files import (
     parquet_bytes,
 )
 from licaudit.report.terminal import frame_table
-from licaudit.report.whatif_html import whatif_html_bytes
-from licaudit.report.xlsx import Sheet, workbook_bytes
 
 BINARY = (Format.parquet, Format.xlsx)
 
@@ -123,6 +121,8 @@ def _file_bytes(
         tables = {name: json_rows(frame) for name, frame in advice.tables().items()}
         return json_bytes(counts | {"tables": tables})
     if output_format is Format.xlsx:
+        from licaudit.report.xlsx import Sheet, workbook_bytes  # xlsxwriter: only this format
+
         by_reason = counts.pop("rejects_by_reason")
         counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
         sheets = [
@@ -141,6 +141,8 @@ def _file_bytes(
         facts = [("Input files", ", ".join(files)), ("Report range", span)]
         lines = [reconciliation_line(inputs.ingested), timezone_line(inputs.input_timezone)]
         warnings = [*inputs.ingested.warnings, *advice.warnings]
+        from licaudit.report.whatif_html import whatif_html_bytes  # only this format needs it
+
         return whatif_html_bytes(
             advice, currency, lines, warnings, facts, datetime.now().astimezone()
         )

@@ -25,8 +25,6 @@ from licaudit.report.files import (
     parquet_bytes,
     typed_for_parquet,
 )
-from licaudit.report.html import html_bytes
-from licaudit.report.xlsx import xlsx_bytes
 
 REASON_NAMES = {
     "malformed": "malformed record",
@@ -254,6 +252,10 @@ def month_summary(audit: AuditResult) -> pl.DataFrame:
 
 
 def _xlsx(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    # The writers of workbooks and pages are imported when one is written: xlsxwriter and
+    # the chart code cost 0.03 s of every run's start-up otherwise.
+    from licaudit.report.xlsx import xlsx_bytes
+
     counts = _counts(audit, roster)
     by_reason = counts.pop("rejects_by_reason")
     counts |= {f"rejected: {reason}": count for reason, count in by_reason.items()}
@@ -261,6 +263,8 @@ def _xlsx(audit: AuditResult, table: str, period: Period, roster: Roster | None)
 
 
 def _html(audit: AuditResult, table: str, period: Period, roster: Roster | None) -> bytes:
+    from licaudit.report.html import html_bytes
+
     # One page whatever --period: the month summary and the daily usage are both in it.
     lines = [reconciliation_line(audit.ingested)]
     files = [str(report.path) for report in audit.ingested.files]
