@@ -20,6 +20,7 @@ bucket's count, 0 between buckets). No row when no slot was ever busy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -27,7 +28,14 @@ from typing import Literal
 import polars as pl
 
 from licaudit.models.base import CODE, Detail, Model, ModelInput, ModelResult, Partial, Split
-from licaudit.models.spans import INSTANT, INT64_LIMIT, daily_peaks, edges, held_at_peaks, sweep
+from licaudit.models.spans import (
+    INSTANT,
+    INT64_LIMIT,
+    Axis,
+    edges,
+    held_at_peaks,
+    peaks_of_changes,
+)
 
 NAME = "concurrent"
 INT128_LIMIT = 2**127 - 1
@@ -52,12 +60,49 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
 
     ``events`` has ``group`` (Int64, 0 or more) and ``ts``. A run starts at a group's
     first event and at every event coming ``pause`` µs or more after the one before it.
-    Sorting on (group, ts) is the cost here: packed into one Int64 (or Int128) when group
-    and time offset fit, it is one single-column sort, several times faster than a frame sort.
-    The groups are spaced ``pause`` more than the time range apart in the packed key, so
-    that a group's first event is ``pause`` or more above the key before it: one
-    difference of keys then finds every run's start, a group's first included.
     """
+    packed = _packed(events, pause)
+    if packed is None:
+        return _sorted_runs(events.lazy(), pause)
+    if packed.keys is None:
+        return pl.DataFrame(schema={"group": pl.Int64(), "first": INSTANT, "last": INSTANT})
+    firsts, lasts = packed.firsts(), packed.lasts()
+    return packed.keys.select(
+        group=(firsts // packed.stride).cast(pl.Int64),
+        first=(firsts % packed.stride + packed.low).cast(pl.Int64).cast(INSTANT),
+        last=(lasts % packed.stride + packed.low).cast(pl.Int64).cast(INSTANT),
+    ).collect()
+
+
+@dataclass(frozen=True)
+class Packed:
+    """Events sorted on (group, ts) as one key column ``key`` of ``keys``: ``group * stride
+    + ts - low``, ts in µs. Sorting on (group, ts) is the cost of runs: packed into one
+    Int64 (or Int128), it is one single-column sort, several times faster than a frame sort.
+    The groups are spaced ``pause`` more than the time range apart, so that a group's
+    first event is ``pause`` or more above the key before it: one difference of keys then
+    finds every run's start, a group's first included. ``keys`` is None: no event."""
+
+    keys: pl.LazyFrame | None
+    stride: int = 0
+    low: int = 0
+    pause: int = 0
+
+    def _opens(self) -> pl.Expr:
+        return pl.col("key").diff().fill_null(self.pause) >= self.pause
+
+    def firsts(self) -> pl.Expr:
+        """The key of each run's first event, in key order."""
+        return pl.col("key").filter(self._opens())
+
+    def lasts(self) -> pl.Expr:
+        """The key of each run's last event, in key order."""
+        return pl.col("key").filter(self._opens().shift(-1).fill_null(True))
+
+
+def _packed(events: pl.DataFrame | pl.LazyFrame, pause: int) -> Packed | None:
+    """``events`` (``group``, ``ts``) packed and sorted; None when the groups and the time
+    range are too wide to pack (``_sorted_runs`` then sorts the frame)."""
     events = events.lazy()
     epoch = pl.col("ts").dt.epoch("us")
     low, high, groups = (
@@ -66,7 +111,7 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
         .row(0)
     )
     if low is None:
-        return pl.DataFrame(schema={"group": pl.Int64(), "first": INSTANT, "last": INSTANT})
+        return Packed(None)
     stride = high - low + pause
     if groups * stride <= INT64_LIMIT:
         dtype: pl.DataType = pl.Int64()
@@ -75,21 +120,9 @@ def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
         # Int64 one, and five times faster than the frame (40 M rows: 2.3 s against 13).
         dtype = pl.Int128()
     else:
-        return _sorted_runs(events, pause)
-    key = pl.col("key")
-    opens = key.diff().fill_null(pause) >= pause
-    closes = opens.shift(-1).fill_null(True)
-    firsts = key.filter(opens)
+        return None
     packed = pl.col("group").cast(dtype) * stride + (epoch - low).cast(dtype)
-    return (
-        events.select(key=packed.sort())
-        .select(
-            group=(firsts // stride).cast(pl.Int64),
-            first=(firsts % stride + low).cast(pl.Int64).cast(INSTANT),
-            last=(key.filter(closes) % stride + low).cast(pl.Int64).cast(INSTANT),
-        )
-        .collect()
-    )
+    return Packed(events.select(key=packed.sort()), stride, low, pause)
 
 
 def _sorted_runs(events: pl.LazyFrame, pause: int) -> pl.DataFrame:
@@ -210,34 +243,80 @@ def changes_only(profile: pl.LazyFrame) -> pl.DataFrame:
     return profile.filter(busy.ne_missing(busy.shift(1))).collect().cast(PROFILE_SCHEMA)
 
 
-def sliding_profile(spans: pl.DataFrame, day: pl.DataFrame) -> pl.DataFrame:
-    """The busy slots over ``day`` (one calendar row, or none): the sweep of ``daily_peaks``
-    on that day alone, one row per change of count, from the day's start."""
+def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
+    """Every slot's merged busy spans as the changes ``peaks_of_changes`` sweeps: +1 where a
+    span starts and -1 where it ends, offsets of ``axis`` clamped into the range, and the
+    axis' marks. The spans ``identity_spans`` gives, taken from the sorted keys of the runs
+    without being made: on 10 M events, 0.76 -> 0.5 s for the whole model."""
+    busy = microseconds(window)
+    pause = busy + 1
+
+    def clamped(offset: pl.Expr) -> pl.Expr:
+        return offset.cast(pl.Int64).clip(0, axis.width).alias("offset")
+
+    opened, closed = pl.lit(1, pl.Int64).alias("delta"), pl.lit(-1, pl.Int64).alias("delta")
+    changes = []
+    for frame in slots.with_names():
+        packed = _packed(frame, pause)
+        if packed is None:  # too wide to pack: the runs of a frame sort
+            found = _sorted_runs(frame, pause).lazy()
+            start = pl.col("first").dt.epoch("us") - axis.origin
+            end = pl.col("last").dt.epoch("us") + (busy - axis.origin)
+        elif packed.keys is None:
+            continue
+        else:
+            # Sorted once, read twice (starts, then ends).
+            found = packed.keys.collect().lazy()
+            start = packed.firsts() % packed.stride + (packed.low - axis.origin)
+            end = packed.lasts() % packed.stride + (packed.low + busy - axis.origin)
+        changes += [found.select(clamped(start), opened), found.select(clamped(end), closed)]
+    lone = pl.col("ts").dt.epoch("us") - axis.origin
+    changes += [
+        slots.lone.select(clamped(lone), opened),
+        slots.lone.select(clamped(lone + busy), closed),
+        axis.marks().to_frame("offset").lazy().select("offset", delta=pl.lit(0, pl.Int64)),
+    ]
+    return pl.concat(changes)
+
+
+def span_changes(spans: pl.DataFrame, axis: Axis) -> pl.LazyFrame:
+    """``busy_changes`` of spans already made (the merged partials of several parts)."""
+    one = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
+    return edges(spans.select("start", "end"), one, axis.day_offsets, axis.origin, axis.width)
+
+
+def timeline_profile(timeline: pl.DataFrame, day: pl.DataFrame, axis: Axis) -> pl.DataFrame:
+    """The busy slots over ``day`` (one calendar row, or none), one row per change of count
+    from the day's start: the rows of the sweep's ``timeline`` in that day."""
     if day.height == 0:
         return pl.DataFrame(schema=PROFILE_SCHEMA)
-    origin = int(day["start"].dt.epoch("us")[0])
-    width = int(day["end"].dt.epoch("us")[0]) - origin
-    group = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
-    # Only the spans meeting the day: a filter, instead of a copy of all the spans.
-    meets = (pl.col("start") < day["end"][0]) & (pl.col("end") > day["start"][0])
-    span_frame = spans.filter(meets).select("start", "end")
-    offsets = pl.Series("offset", [0], dtype=pl.Int64())
-    timeline = sweep(edges(span_frame, group, offsets, origin, width), 1, width)
-    return changes_only(
-        timeline.select(instant=(pl.col("offset") + origin).cast(INSTANT), busy="count")
-    )
+    start = int(day["start"].dt.epoch("us")[0]) - axis.origin
+    end = int(day["end"].dt.epoch("us")[0]) - axis.origin
+    offset = pl.col("offset")
+    rows = timeline.lazy().filter((offset >= start) & (offset < end))
+    return changes_only(rows.select(instant=(offset + axis.origin).cast(INSTANT), busy="count"))
 
 
 def sliding_peaks(
-    model_input: ModelInput[ConcurrentOptions], spans: pl.DataFrame
+    model_input: ModelInput[ConcurrentOptions], changes: Callable[[Axis], pl.LazyFrame]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per day: the most busy slots at once, its first instant, minutes above capacity; the
-    peak day's profile. ``spans``: every slot's busy spans, as ``identity_spans`` gives them."""
+    peak day's profile. ``changes``: every busy span's changes on an axis (``busy_changes``,
+    ``span_changes``)."""
     capacity = model_input.capacity
-    daily = daily_peaks(spans, model_input.calendar.days, over=capacity)
+    days = model_input.calendar.days
+    if days.height == 0:
+        return pl.DataFrame(schema=PEAKS_SCHEMA), pl.DataFrame(schema=PROFILE_SCHEMA)
+    axis = Axis.of(days)
+    daily, timeline = peaks_of_changes(changes(axis), days, axis, over=capacity)
     over = minutes(pl.col("time_over")) if capacity is not None else pl.lit(None, pl.Float64)
-    profile = sliding_profile(spans, peak_day(daily, model_input.calendar.days))
+    profile = timeline_profile(timeline, peak_day(daily, days), axis)
     return daily.select("day", "peak", "peak_at", minutes_over=over), profile
+
+
+PEAKS_SCHEMA = pl.Schema(
+    {"day": pl.Date(), "peak": pl.Int64(), "peak_at": INSTANT, "minutes_over": pl.Float64()}
+)
 
 
 def sliding_holders(spans: pl.DataFrame, peaks: pl.DataFrame) -> pl.DataFrame:
@@ -394,13 +473,38 @@ def finish(model_input: ModelInput[ConcurrentOptions], partials: Partial) -> Mod
 
         def at_peaks() -> pl.DataFrame:
             return fixed_holders(model_input, slot_counts, peaks)
-    else:
-        spans = partials["spans"]
-        peaks, profile = sliding_peaks(model_input, spans)
 
-        def at_peaks() -> pl.DataFrame:
-            return sliding_holders(spans, peaks)
+        return _result(model_input, peaks, profile, at_peaks)
+    spans = partials["spans"]
+    peaks, profile = sliding_peaks(model_input, lambda axis: span_changes(spans, axis))
+    return _result(model_input, peaks, profile, lambda: sliding_holders(spans, peaks))
 
+
+def compute(model_input: ModelInput[ConcurrentOptions]) -> ModelResult:
+    """The model on every event at once: as ``finish(partial)``, and in sliding mode the
+    spans are swept without being made (``busy_changes``); only the peak holders, which a
+    chargeback alone reads, make them."""
+    if model_input.options.window_mode == "fixed":
+        return finish(model_input, partial(model_input))
+    window = model_input.options.window
+    peaks, profile = sliding_peaks(
+        model_input, lambda axis: busy_changes(slotted(model_input), window, axis)
+    )
+
+    def at_peaks() -> pl.DataFrame:
+        return sliding_holders(partial(model_input)["spans"], peaks)
+
+    return _result(model_input, peaks, profile, at_peaks)
+
+
+def _result(
+    model_input: ModelInput[ConcurrentOptions],
+    peaks: pl.DataFrame,
+    profile: pl.DataFrame,
+    at_peaks: Callable[[], pl.DataFrame],
+) -> ModelResult:
+    """The usage and detail tables from the day's ``peaks``, the peak day's ``profile``, and
+    the slots held at each peak (``at_peaks``: made only when a chargeback reads them)."""
     peaks = peaks.cast({"peak": pl.Int64, "peak_at": INSTANT, "minutes_over": pl.Float64})
     day_usage = peaks.select("day", units="peak")
     users = model_input.names.users.height
@@ -424,7 +528,7 @@ MODEL = Model(
     name=NAME,
     summary="most (user or visitor, method) slots busy at once per local day, 10-minute spans",
     options=ConcurrentOptions,
-    compute=SPLIT.compute,
+    compute=compute,
     split=SPLIT,
     named_users=False,
 )

@@ -11,6 +11,7 @@ and ``nominal`` all reduce to this one sweep.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
@@ -69,39 +70,84 @@ def daily_peaks(
         # One group, numbered 0: the spans carry no ``group_id`` (``edges``).
         groups = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
 
-    first_start: datetime = days["start"][0]
-    origin = int(pl.Series([first_start], dtype=INSTANT).dt.epoch("us")[0])
-    day_offsets = (days["start"].dt.epoch("us") - origin).rechunk()
-    width = int(days["end"].dt.epoch("us")[-1]) - origin
-    timeline = sweep(edges(span_frame, groups, day_offsets, origin, width), groups.height, width)
+    axis = Axis.of(days)
+    changes = edges(span_frame, groups, axis.day_offsets, axis.origin, axis.width)
+    timeline = sweep(changes, groups.height, axis.width)
+    daily = per_day(timeline, days, axis, over).join(
+        groups.lazy(), on="group_id", maintain_order="left"
+    )
+    return daily.select(list(result_schema)).collect().cast(pl.Schema(result_schema))
 
+
+@dataclass(frozen=True)
+class Axis:
+    """The calendar's days as offsets in µs from the first day's start (``origin``, µs
+    since the epoch): each day's start (``day_offsets``) and the range's end (``width``)."""
+
+    origin: int
+    day_offsets: pl.Series
+    width: int
+
+    @classmethod
+    def of(cls, days: pl.DataFrame) -> Axis:
+        first_start: datetime = days["start"][0]
+        origin = int(pl.Series([first_start], dtype=INSTANT).dt.epoch("us")[0])
+        day_offsets = (days["start"].dt.epoch("us") - origin).rechunk()
+        return cls(origin, day_offsets, int(days["end"].dt.epoch("us")[-1]) - origin)
+
+    def marks(self) -> pl.Series:
+        """Every day's start and the range's end: where ``edges`` puts its zero deltas."""
+        return pl.concat([self.day_offsets, pl.Series([self.width])])
+
+
+def per_day(
+    timeline: pl.LazyFrame, days: pl.DataFrame, axis: Axis, over: int | None
+) -> pl.LazyFrame:
+    """A ``sweep``'s timeline reduced to ``group_id``, ``day``, ``peak``, ``peak_at`` and,
+    when ``over`` is given, ``time_over``; sorted by group then day."""
     # A (group, day) is a run of consecutive timeline rows: numbered in that order and
     # flagged sorted, polars groups them by slicing instead of hashing, ten times faster.
-    day_index = pl.lit(day_offsets).search_sorted(pl.col("offset"), side="right") - 1
+    day_index = pl.lit(axis.day_offsets).search_sorted(pl.col("offset"), side="right") - 1
     group_day = (pl.col("group_id") * days.height + day_index).set_sorted()
     peak = pl.col("count").max()
     # The earliest offset holding the peak. Not `get(arg_max)`: with a second filtered
     # aggregation beside it (time_over), polars 2.1 returned a later row's offset.
     first_peak = pl.col("offset").filter(pl.col("count") == peak).min()
-    per_day = [
+    aggregations = [
         peak.alias("peak"),
-        pl.when(peak > 0).then(first_peak + origin).cast(INSTANT).alias("peak_at"),
+        pl.when(peak > 0).then(first_peak + axis.origin).cast(INSTANT).alias("peak_at"),
     ]
     if over is not None:
         step = pl.col("step").filter(pl.col("count") > over)
-        per_day.append(step.sum().cast(pl.Duration("us")).alias("time_over"))
-    daily = (
+        aggregations.append(step.sum().cast(pl.Duration("us")).alias("time_over"))
+    return (
         timeline.group_by(group_day.alias("group_day"))
-        .agg(per_day)
+        .agg(aggregations)
         .with_columns(
             group_id=pl.col("group_day") // days.height,
             day=pl.lit(days["day"].rechunk()).gather(pl.col("group_day") % days.height),
         )
-        .join(groups.lazy(), on="group_id")
         .sort("group_day")
-        .select(list(result_schema))
     )
-    return daily.collect().cast(pl.Schema(result_schema))
+
+
+def peaks_of_changes(
+    changes: pl.LazyFrame, days: pl.DataFrame, axis: Axis, over: int | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``daily_peaks`` of one group whose ``changes`` are already offsets of ``axis``
+    (``offset``, ``delta``: +1 where a span opens, -1 where it closes, both clamped into
+    ``[0, width]``, and 0 at every ``axis.marks()``); and its timeline (``offset``,
+    ``count``, ``step``), from which a day's profile is cut.
+
+    A span clamped to one offset opens and closes there: the count after that offset,
+    the one the sweep keeps, is as if it were not there, as ``edges`` leaves it out.
+    """
+    timeline = sweep(changes, 1, axis.width).collect()
+    schema = {"day": pl.Date(), "peak": pl.Int64(), "peak_at": INSTANT}
+    if over is not None:
+        schema["time_over"] = pl.Duration("us")
+    daily = per_day(timeline.lazy(), days, axis, over).select(list(schema)).collect()
+    return daily.cast(pl.Schema(schema)), timeline
 
 
 def edges(
