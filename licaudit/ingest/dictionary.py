@@ -29,8 +29,8 @@ class Dictionary:
 
     def __init__(self) -> None:
         self.names = pl.Series("name", [], dtype=pl.String)
-        # How many values were coded (by ingest): when every such row is used, every name
-        # is some used row's, and the encoder need not look for the names still used.
+        # How many values ingest coded: when all of a file's are used, every name they
+        # brought is some used row's, and the encoder need not look for the names used.
         self.rows_coded = 0
 
     def add(self, values: pl.Series) -> None:

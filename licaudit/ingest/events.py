@@ -444,6 +444,9 @@ def ingest(
     # codes the events it takes itself).
     dictionaries = {name: Dictionary() for name in DISTINCT_COLUMNS} if sink is None else None
     code_frames: list[pl.DataFrame] = []
+    # The identities some of whose coded rows were rejected: some of their names may be no
+    # used row's, and the encoder looks for those still used.
+    partly_used: set[str] = set()
 
     events: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
@@ -457,6 +460,7 @@ def ingest(
         pieces: list[tuple[int, int] | None] = list(cuts) if cuts else [None]
         first: tuple[RawTable, FileReport] | None = None
         for number, piece in enumerate(pieces, start=1):
+            coded_before = {name: d.rows_coded for name, d in (dictionaries or {}).items()}
             if piece is None:
                 table = read_table(
                     path, options.encoding, options.sheet, distinct_columns, dictionaries
@@ -465,6 +469,9 @@ def ingest(
                 table = read_slice(path, *piece, distinct_columns, dictionaries)
             progress(path, "normalizing", done_bytes + size * number // (len(pieces) + 1))
             file_events, file_rejects, report = _ingest_table(table, options)
+            for name, dictionary in (dictionaries or {}).items():
+                if dictionary.rows_coded - coded_before[name] not in (0, file_events.height):
+                    partly_used.add(name)
             if sink is None:
                 code_frames.append(file_events.select(cs.starts_with(CODE_PREFIX)))
                 events.append(file_events.select(list(EVENT_SCHEMA)))
@@ -487,10 +494,11 @@ def ingest(
         done_bytes += size
         progress(path, "read", done_bytes)
     _check_map(columns_by_file, options.column_map)
-    used = sum(frame.height for frame in events)
     codes = None
     if dictionaries is not None:
-        codes = _identity_codes(code_frames, dictionaries, used, options.case_sensitive_users)
+        codes = _identity_codes(
+            code_frames, dictionaries, partly_used, options.case_sensitive_users
+        )
     del code_frames
     return Ingested(
         events=pl.concat(events).cast(pl.Schema(EVENT_SCHEMA))
@@ -509,7 +517,7 @@ def ingest(
 def _identity_codes(
     frames: list[pl.DataFrame],
     dictionaries: Mapping[str, Dictionary],
-    used: int,
+    partly_used: set[str],
     case_sensitive_users: bool,
 ) -> IdentityCodes | None:
     """The codes of the identities every file could code, row for row with the used events;
@@ -531,7 +539,7 @@ def _identity_codes(
         )
         for name in coded
     }
-    complete = {name: dictionaries[name].rows_coded == used for name in coded}
+    complete = {name: name not in partly_used for name in coded}
     return IdentityCodes(codes=codes, normal=normal, complete=complete)
 
 
