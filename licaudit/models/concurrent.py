@@ -32,6 +32,7 @@ from licaudit.models.spans import (
     INSTANT,
     INT64_LIMIT,
     Axis,
+    change_key,
     edges,
     held_at_peaks,
     peaks_of_changes,
@@ -55,13 +56,15 @@ def microseconds(duration: timedelta) -> int:
     return (duration.days * 86_400 + duration.seconds) * 1_000_000 + duration.microseconds
 
 
-def runs(events: pl.DataFrame | pl.LazyFrame, pause: int) -> pl.DataFrame:
+def runs(
+    events: pl.DataFrame | pl.LazyFrame, pause: int, bounds: Bounds | None = None
+) -> pl.DataFrame:
     """Each group's events cut into runs: ``group``, ``first`` and ``last`` ``ts`` of each.
 
     ``events`` has ``group`` (Int64, 0 or more) and ``ts``. A run starts at a group's
     first event and at every event coming ``pause`` µs or more after the one before it.
     """
-    packed = _packed(events, pause)
+    packed = _packed(events, pause, bounds)
     if packed is None:
         return _sorted_runs(events.lazy(), pause)
     if packed.keys is None:
@@ -100,18 +103,34 @@ class Packed:
         return pl.col("key").filter(self._opens().shift(-1).fill_null(True))
 
 
-def _packed(events: pl.DataFrame | pl.LazyFrame, pause: int) -> Packed | None:
+@dataclass(frozen=True)
+class Bounds:
+    """Every event's time within ``[low, high]`` (µs since the epoch), every group below
+    ``groups``: what keys are packed by."""
+
+    low: int
+    high: int
+    groups: int
+
+
+def _packed(
+    events: pl.DataFrame | pl.LazyFrame, pause: int, bounds: Bounds | None = None
+) -> Packed | None:
     """``events`` (``group``, ``ts``) packed and sorted; None when the groups and the time
-    range are too wide to pack (``_sorted_runs`` then sorts the frame)."""
+    range are too wide to pack (``_sorted_runs`` then sorts the frame). ``bounds``, when
+    the caller knows them, spares a pass over the events to find them."""
     events = events.lazy()
     epoch = pl.col("ts").dt.epoch("us")
-    low, high, groups = (
-        events.select(low=epoch.min(), high=epoch.max(), groups=pl.col("group").max() + 1)
-        .collect()
-        .row(0)
-    )
-    if low is None:
-        return Packed(None)
+    if bounds is None:
+        low, high, groups = (
+            events.select(low=epoch.min(), high=epoch.max(), groups=pl.col("group").max() + 1)
+            .collect()
+            .row(0)
+        )
+        if low is None:
+            return Packed(None)
+    else:
+        low, high, groups = bounds.low, bounds.high, bounds.groups
     stride = high - low + pause
     if groups * stride <= INT64_LIMIT:
         dtype: pl.DataType = pl.Int64()
@@ -147,16 +166,23 @@ class Slotted:
     session, whose identity is ``anon:`` + session; ``lone``: anonymous rows without
     session, each a slot of its own. ``visitors``: when given, the anonymous rows with a
     session, whose slots are then none of ``named``'s: their runs are found apart, and
-    the authenticated rows are not copied into one frame with them.
+    the authenticated rows are not copied into one frame with them. ``bounds``: what
+    ``named``'s keys are packed by, when known without a pass over it.
     """
 
     named: pl.LazyFrame
     lone: pl.LazyFrame
     visitors: pl.LazyFrame | None = None
+    bounds: Bounds | None = None
 
     def with_names(self) -> list[pl.LazyFrame]:
         """The frames of named slots: ``named``, and ``visitors`` when apart."""
-        return [self.named] if self.visitors is None else [self.named, self.visitors]
+        return [frame for frame, _ in self.bounded()]
+
+    def bounded(self) -> list[tuple[pl.LazyFrame, Bounds | None]]:
+        """``with_names``, each frame with its ``bounds`` when known."""
+        named = [(self.named, self.bounds)]
+        return named if self.visitors is None else [*named, (self.visitors, None)]
 
 
 ANON = "anon:"
@@ -177,7 +203,10 @@ def slotted(model_input: ModelInput[ConcurrentOptions]) -> Slotted:
     authenticated = events.filter(~anonymous).select(
         "ts", "method", identity=pl.col("user").cast(pl.Int64)
     )
-    visitors = events.filter(anonymous & pl.col("session").is_not_null())
+    # The anonymous rows, few in most logs, taken from the events once: the visitors and
+    # the lone rows are both found among them.
+    anonymous_rows = events.filter(anonymous).select("ts", "method", "session").collect().lazy()
+    visitors = anonymous_rows.filter(pl.col("session").is_not_null())
     # Sessions are not encoded by the core: numbered here, among the visitors' rows only,
     # by the dense rank of a Categorical's codes (a hash of each text, then integers):
     # half the time of ranking the texts themselves (0.09 -> 0.05 s for 300 k rows).
@@ -192,13 +221,23 @@ def slotted(model_input: ModelInput[ConcurrentOptions]) -> Slotted:
         identity = pl.coalesce("user_code", identity)
     slot = pl.col("identity") * methods + method
     visiting = visitors.select("ts", "method", identity=identity).select("ts", group=slot)
-    lone = events.filter(anonymous & pl.col("session").is_null()).select("ts")
+    lone = anonymous_rows.filter(pl.col("session").is_null()).select("ts")
     if named_like_visitors.height:
         # Some visitors are users (their slots among the users'): one frame for both.
         return Slotted(
             named=pl.concat([authenticated.select("ts", group=slot), visiting]), lone=lone
         )
-    return Slotted(named=authenticated.select("ts", group=slot), lone=lone, visitors=visiting)
+    # The users' slots are below users x methods, and their times among all the events':
+    # the keys are packed by those, without a pass over the users' rows to find them.
+    epoch = pl.col("ts").dt.epoch("us")
+    low, high = events.select(low=epoch.min(), high=epoch.max()).collect().row(0)
+    bounds = None if low is None else Bounds(low, high, users.height * methods)
+    return Slotted(
+        named=authenticated.select("ts", group=slot),
+        lone=lone,
+        visitors=visiting,
+        bounds=bounds,
+    )
 
 
 def busy_spans(slots: Slotted, window: timedelta) -> pl.DataFrame:
@@ -214,7 +253,8 @@ def busy_spans(slots: Slotted, window: timedelta) -> pl.DataFrame:
 def identity_spans(slots: Slotted, window: timedelta, methods: int) -> pl.DataFrame:
     """``busy_spans`` with the ``identity`` of each (``group // methods``; null: a lone row)."""
     pause = microseconds(window) + 1
-    merged = pl.concat([runs(frame, pause) for frame in slots.with_names()]).select(
+    found = [runs(frame, pause, bounds) for frame, bounds in slots.bounded()]
+    merged = pl.concat(found).select(
         identity=pl.col("group") // methods, start="first", end=pl.col("last") + window
     )
     lone = slots.lone.select(
@@ -252,12 +292,17 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
     pause = busy + 1
 
     def clamped(offset: pl.Expr) -> pl.Expr:
-        return offset.cast(pl.Int64).clip(0, axis.width).alias("offset")
+        return offset.cast(pl.Int64).clip(0, axis.width)
 
-    opened, closed = pl.lit(1, pl.Int64).alias("delta"), pl.lit(-1, pl.Int64).alias("delta")
+    def opened(offset: pl.Expr) -> pl.Expr:
+        return change_key(clamped(offset), 1)
+
+    def closed(offset: pl.Expr) -> pl.Expr:
+        return change_key(clamped(offset), -1)
+
     changes = []
-    for frame in slots.with_names():
-        packed = _packed(frame, pause)
+    for frame, bounds in slots.bounded():
+        packed = _packed(frame, pause, bounds)
         if packed is None:  # too wide to pack: the runs of a frame sort
             found = _sorted_runs(frame, pause).lazy()
             start = pl.col("first").dt.epoch("us") - axis.origin
@@ -269,12 +314,12 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
             found = packed.keys.collect().lazy()
             start = packed.firsts() % packed.stride + (packed.low - axis.origin)
             end = packed.lasts() % packed.stride + (packed.low + busy - axis.origin)
-        changes += [found.select(clamped(start), opened), found.select(clamped(end), closed)]
+        changes += [found.select(opened(start)), found.select(closed(end))]
     lone = pl.col("ts").dt.epoch("us") - axis.origin
     changes += [
-        slots.lone.select(clamped(lone), opened),
-        slots.lone.select(clamped(lone + busy), closed),
-        axis.marks().to_frame("offset").lazy().select("offset", delta=pl.lit(0, pl.Int64)),
+        slots.lone.select(opened(lone)),
+        slots.lone.select(closed(lone + busy)),
+        axis.marks().to_frame("offset").lazy().select(change_key(pl.col("offset"), 0)),
     ]
     return pl.concat(changes)
 

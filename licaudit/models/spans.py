@@ -136,8 +136,8 @@ def peaks_of_changes(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``daily_peaks`` of one group whose ``changes`` are already offsets of ``axis``
     (``offset``, ``delta``: +1 where a span opens, -1 where it closes, both clamped into
-    ``[0, width]``, and 0 at every ``axis.marks()``); and its timeline (``offset``,
-    ``count``, ``step``), from which a day's profile is cut.
+    ``[0, width]``, and 0 at every ``axis.marks()``; or each packed as ``change_key``);
+    and its timeline (``offset``, ``count``, ``step``), from which a day's profile is cut.
 
     A span clamped to one offset opens and closes there: the count after that offset,
     the one the sweep keeps, is as if it were not there, as ``edges`` leaves it out.
@@ -196,6 +196,8 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
         # One group may come without its ``group_id`` (``edges``): 0.
         group = pl.col("group_id").cast(pl.Int64) if group_count > 1 else 0
         packed = (group * stride + pl.col("offset")) * 4 + (pl.col("delta") + 1)
+        if group_count == 1 and "key" in changes.collect_schema():
+            packed = pl.col("key")  # packed by ``change_key`` already
         key = pl.col("key")
         # One group (no ``by``): its number is 0, no division needed.
         group_id = key // 4 // stride if group_count > 1 else pl.lit(0, pl.Int64)
@@ -216,6 +218,12 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
         .filter(pl.col("offset") < width)
     )
+
+
+def change_key(offset: pl.Expr, delta: int) -> pl.Expr:
+    """A change of a single group as ``sweep`` packs it to sort: ``offset * 4 + delta + 1``;
+    a frame of them (``key``) is swept without a column of offsets and one of deltas."""
+    return (offset * 4 + (delta + 1)).alias("key")
 
 
 def held_at_peaks(
