@@ -185,6 +185,12 @@ def _recoded(
     names = _dictionary(*sources)
     # A name ingest saw only on rows that were rejected has no rank: it is never gathered.
     rank = normal.cast(pl.Enum(names), strict=False).to_physical().cast(CODE)
+    if not written.null_count() and rank.head(missing).equals(
+        pl.int_range(missing, dtype=CODE, eager=True), check_names=False
+    ):
+        # Every name already normal and first seen in sorted order (a single file whose
+        # sample held them all): each code is its name's rank already.
+        return names, pl.col(column)
     return names, pl.lit(rank).gather(index).alias(column)
 
 
