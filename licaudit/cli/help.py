@@ -17,8 +17,11 @@ class PlainArgument(typer.core.TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return None
 
-    def _usage_display_name(self) -> str:
-        return self.display_name_raw
+    def get_usage_pieces(self, ctx: Any) -> list[str]:
+        # Typer writes a required argument's metavar in braces in the usage line.
+        if self.metavar is None:
+            return list(super().get_usage_pieces(ctx))
+        return [self.metavar if self.required else f"[{self.metavar}]"]
 
 
 class Command(typer.core.TyperCommand):
