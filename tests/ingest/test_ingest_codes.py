@@ -131,3 +131,19 @@ def test_a_nul_name_of_an_earlier_file_is_screened_row_by_row_in_a_later_one(
     assert "user" not in ingested.codes.codes.columns
     encoded = encode(ingested.events, codes=ingested.codes)
     assert encoded.events["user"].to_list() == [0, 1]
+
+
+def test_an_identity_column_not_of_text_is_left_to_the_encoder(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    frame = pl.DataFrame(
+        {"ts": ["2025-03-10 10:00"] * 3, "user": [42, 7, 42], "method": ["web", "api", "web"]}
+    )
+    frame.write_parquet(path)
+    ingested = ingest([path], IngestOptions())
+    assert ingested.codes is not None
+    # Numbers are not coded as read (their text is made later): the encoder codes them.
+    assert ingested.codes.codes.columns == ["method", "product"]
+    encoded = encode(ingested.events, codes=ingested.codes)
+    assert encoded.names.users["name"].to_list() == ["42", "7"]
+    assert encoded.events["user"].to_list() == [0, 1, 0]
+    assert encoded.events["method"].to_list() == [1, 0, 1]
