@@ -53,6 +53,7 @@ import polars as pl
 from licaudit.audit import COST_DTYPE, ContractResult, Prepared, prepare, run_prepared
 from licaudit.contract import Settings
 from licaudit.errors import ConfigError
+from licaudit.ingest.dictionary import IdentityCodes
 from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
 from licaudit.models.base import Contract
@@ -353,10 +354,15 @@ def advise_events(
     candidates: tuple[int, ...] | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    codes: IdentityCodes | None = None,
 ) -> Advice:
-    """Every model that applies over the used ``events`` (canonical columns, not empty)."""
+    """Every model that applies over the used ``events`` (canonical columns, not empty);
+    ``codes``: their identities as ingest coded them (``Ingested.codes``)."""
     contracts, warnings = whatif_contracts(settings, roster is not None)
-    prepared = prepare(events) if roster is None else prepare(events, roster.states, roster.mode)
+    if roster is None:
+        prepared = prepare(events, codes=codes)
+    else:
+        prepared = prepare(events, roster.states, roster.mode, codes)
     currency = settings.currency
     sizes: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
@@ -416,6 +422,7 @@ def advise(inputs: Inputs, request: Request, candidates: tuple[int, ...] | None)
     check_user_columns(
         replace(inputs, settings=replace(inputs.settings, contracts=tuple(contracts)))
     )
+    ingested = inputs.ingested
     return advise_events(
-        inputs.ingested.events, inputs.settings, inputs.roster, candidates, first, last
+        ingested.events, inputs.settings, inputs.roster, candidates, first, last, ingested.codes
     )
