@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from licaudit.ingest.dictionary import Dictionary
+from licaudit.ingest.dictionary import Dictionary, code_columns
 from licaudit.ingest.encode import CODE, CODED_EVENTS, Encoded, Names
 from licaudit.partition import PART, key_hash, placed, read_texts, user_key
 
@@ -93,25 +93,9 @@ class PartStore:
             "product",
             *read_texts(),
         )
-        # Each text coded against its dictionary as it stands (a sample of the first file's
-        # names when empty): a pass the names known so far, and only the rows of names not
-        # seen before are coded again. Dictionaries soon hold every name, so a later file
-        # costs one pass per column, not a search for its distinct names and then that pass.
-        columns = self._dictionaries()
-        for name, dictionary in columns.items():
-            dictionary.guess(kept[name])
-        guessed = kept.select(
-            dictionary.codes(name).alias(name) for name, dictionary in columns.items()
-        )
-        coded = kept.select(
-            "ts",
-            "end",
-            *(
-                dictionary.completed(kept[name], guessed[name]).alias(name)
-                for name, dictionary in columns.items()
-            ),
-            "anonymous",
-        ).select(CODED_EVENTS.names())
+        # Each text coded against its dictionary as it stands (``code_columns``).
+        codes = code_columns(kept, self._dictionaries())
+        coded = kept.select("ts", "end", *codes.values(), "anonymous").select(CODED_EVENTS.names())
         span = coded.select(pl.col("ts").min().alias("first"), pl.col("ts").max().alias("last"))
         first, last = span.row(0)
         self.first_ts = first if self.first_ts is None else min(self.first_ts, first)

@@ -9,6 +9,7 @@ them, which gives both their distinct values and codes the encoder then only gat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,7 +21,7 @@ CODE_PREFIX = "__code_"
 """Ingest's columns of codes are named this and the identity (``__code_user``)."""
 
 SAMPLE_EVERY = 64
-"""One row in this many guesses the names of an empty dictionary (``code``), and of an
+"""One row in this many guesses the names of an empty dictionary (``guess``), and of an
 identity column in ``licaudit.ingest.encode``."""
 
 
@@ -71,6 +72,24 @@ class Dictionary:
             schema={"code": CODE, "name": pl.String()},
         )
         return table, ranks
+
+
+def code_columns(
+    frame: pl.DataFrame, dictionaries: Mapping[str, Dictionary]
+) -> dict[str, pl.Series]:
+    """Each column of ``frame`` that ``dictionaries`` names, coded by its dictionary, which
+    gains the names it lacked. One pass, every column at once, against the names known so
+    far (a sample of the column's when the dictionary is empty); then only the rows of
+    names not seen before are coded again. Dictionaries soon hold every name, so a later
+    file costs one pass per column, not a search for its distinct names and then that pass.
+    """
+    for name, dictionary in dictionaries.items():
+        dictionary.guess(frame[name])
+    guessed = frame.select(dictionary.codes(name) for name, dictionary in dictionaries.items())
+    return {
+        name: dictionary.completed(frame[name], guessed[name])
+        for name, dictionary in dictionaries.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import polars as pl
 from fastexcel import FastExcelError
 
 from licaudit.errors import DataError
-from licaudit.ingest.dictionary import CODE_PREFIX, Dictionary
+from licaudit.ingest.dictionary import CODE_PREFIX, Dictionary, code_columns
 from licaudit.ingest.encodings import looks_binary, utf8_payload
 from licaudit.ingest.excel import read_sheet
 
@@ -484,19 +484,15 @@ def _code_texts(
     the columns to screen row by row instead: those not known to be ``nul_free`` whose
     dictionary holds a NUL.
 
-    One pass codes a column against the names its dictionary already has (a sample of the
-    column's when empty), and only the rows of names not seen before are coded again: about
-    the time of the column's ``unique``, which the codes then spare the encoder.
+    The coding (``code_columns``) takes about the time of the column's ``unique``, which
+    the codes then spare the encoder.
     """
     first = {name: not dictionary.names.len() for name, dictionary in dictionaries.items()}
-    for name, dictionary in dictionaries.items():
-        dictionary.guess(frame[name])
-    guessed = frame.select(dictionary.codes(name) for name, dictionary in dictionaries.items())
+    found = code_columns(frame, dictionaries)
     coded: dict[str, pl.Series] = {}
     texts: list[str] = []
     for name, dictionary in dictionaries.items():
-        values = frame[name]
-        codes = dictionary.completed(values, guessed[name])
+        values, codes = frame[name], found[name]
         if name not in nul_free and dictionary.names.str.contains("\x00", literal=True).any():
             texts.append(name)  # this file's rows with that name go: tested row by row
             continue
