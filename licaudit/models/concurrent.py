@@ -326,8 +326,7 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
 
 def span_changes(spans: pl.DataFrame, axis: Axis) -> pl.LazyFrame:
     """``busy_changes`` of spans already made (the merged partials of several parts)."""
-    one = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
-    return edges(spans.select("start", "end"), one, axis.day_offsets, axis.origin, axis.width)
+    return edges(spans.select("start", "end"), axis)
 
 
 def timeline_profile(timeline: pl.DataFrame, day: pl.DataFrame, axis: Axis) -> pl.DataFrame:

@@ -67,11 +67,12 @@ def daily_peaks(
         )
         span_frame = span_frame.join(groups, on=keys, nulls_equal=True)
     else:
-        # One group, numbered 0: the spans carry no ``group_id`` (``edges``).
+        # One group, numbered 0: the spans carry no ``group_id`` (``edges``), and this frame
+        # only counts it and names it in the result.
         groups = pl.DataFrame({"group_id": [0]}, schema={"group_id": pl.Int64()})
 
     axis = Axis.of(days)
-    changes = edges(span_frame, groups, axis.day_offsets, axis.origin, axis.width)
+    changes = edges(span_frame, axis, groups if keys else None)
     timeline = sweep(changes, groups.height, axis.width)
     daily = per_day(timeline, days, axis, over).join(
         groups.lazy(), on="group_id", maintain_order="left"
@@ -150,11 +151,10 @@ def peaks_of_changes(
     return daily.cast(pl.Schema(schema)), timeline
 
 
-def edges(
-    span_frame: pl.DataFrame, groups: pl.DataFrame, day_offsets: pl.Series, origin: int, width: int
-) -> pl.LazyFrame:
-    """Every change of count, as (group_id, offset, delta), offsets in µs from the first day;
-    without ``group_id`` when ``span_frame`` has none (one group, 0: no column to carry).
+def edges(span_frame: pl.DataFrame, axis: Axis, groups: pl.DataFrame | None = None) -> pl.LazyFrame:
+    """Every change of count, as (group_id, offset, delta), offsets of ``axis``; ``groups``:
+    the ``group_id`` each span carries, or None for one group, whose spans and changes carry
+    none (0: no column to carry).
 
     Only what overlaps the calendar matters: a span begun before it is carried in by
     opening it at offset 0, and one that outlives it (or never ends) is closed at the
@@ -163,20 +163,21 @@ def edges(
     midnight, every day has a step (peak 0 on a day without spans), and each group's
     timeline ends on a row of its own at the range's end.
     """
-    start = pl.col("start").dt.epoch("us") - origin
-    end = pl.col("end").dt.epoch("us") - origin
+    width = axis.width
+    start = pl.col("start").dt.epoch("us") - axis.origin
+    end = pl.col("end").dt.epoch("us") - axis.origin
     live = span_frame.lazy().filter(
         start < width, end.is_null() | (end > pl.max_horizontal(start, 0))
     )
-    group = ["group_id"] if "group_id" in span_frame.columns else []
+    group = [] if groups is None else ["group_id"]
     openings = live.select(*group, offset=pl.max_horizontal(start, 0), delta=pl.lit(1, pl.Int64))
     closings = live.select(
         *group,
         offset=pl.min_horizontal(end.fill_null(width), width),
         delta=pl.lit(-1, pl.Int64),
     )
-    marks = pl.concat([day_offsets, pl.Series([width])]).to_frame("offset")
-    if group:
+    marks = axis.marks().to_frame("offset")
+    if groups is not None:
         marks = groups.select("group_id").join(marks, how="cross")
     marks = marks.with_columns(delta=pl.lit(0, pl.Int64))
     return pl.concat([openings, closings, marks.lazy()], how="vertical_relaxed")
