@@ -174,15 +174,19 @@ class Slotted:
     lone: pl.LazyFrame
     visitors: pl.LazyFrame | None = None
     bounds: Bounds | None = None
+    visitor_bounds: Bounds | None = None
 
     def with_names(self) -> list[pl.LazyFrame]:
         """The frames of named slots: ``named``, and ``visitors`` when apart."""
         return [frame for frame, _ in self.bounded()]
 
     def bounded(self) -> list[tuple[pl.LazyFrame, Bounds | None]]:
-        """``with_names``, each frame with its ``bounds`` when known."""
+        """``with_names``, each frame with its bounds when known (``bounds``,
+        ``visitor_bounds``)."""
         named = [(self.named, self.bounds)]
-        return named if self.visitors is None else [*named, (self.visitors, None)]
+        if self.visitors is None:
+            return named
+        return [*named, (self.visitors, self.visitor_bounds)]
 
 
 ANON = "anon:"
@@ -232,11 +236,17 @@ def slotted(model_input: ModelInput[ConcurrentOptions]) -> Slotted:
     epoch = pl.col("ts").dt.epoch("us")
     low, high = events.select(low=epoch.min(), high=epoch.max()).collect().row(0)
     bounds = None if low is None else Bounds(low, high, users.height * methods)
+    # The visitors' slots, numbered once (their sessions' ranks are most of their cost),
+    # and bounded by the events' times and their highest slot.
+    visitor_slots = visiting.collect()
+    top = visitor_slots.select(pl.col("group").max()).item()
+    visitor_bounds = None if low is None or top is None else Bounds(low, high, top + 1)
     return Slotted(
         named=authenticated.select("ts", group=slot),
         lone=lone,
-        visitors=visiting,
+        visitors=visitor_slots.lazy(),
         bounds=bounds,
+        visitor_bounds=visitor_bounds,
     )
 
 
@@ -291,14 +301,16 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
     busy = microseconds(window)
     pause = busy + 1
 
-    def clamped(offset: pl.Expr) -> pl.Expr:
-        return offset.cast(pl.Int64).clip(0, axis.width)
-
-    def opened(offset: pl.Expr) -> pl.Expr:
-        return change_key(clamped(offset), 1)
-
-    def closed(offset: pl.Expr) -> pl.Expr:
-        return change_key(clamped(offset), -1)
+    def changes_of(start: pl.Expr, end: pl.Expr, bounds: Bounds | None) -> pl.Expr:
+        """One column: the starts' changes, then the ends'. Offsets are clamped into the axis,
+        unless the ``bounds`` of the events' times (µs) keep them inside it."""
+        low, high = (-1, axis.width + 1) if bounds is None else (bounds.low, bounds.high)
+        low, high = low - axis.origin, high - axis.origin
+        if low < 0 or high > axis.width:
+            start = start.clip(0, axis.width)
+        if low + busy < 0 or high + busy > axis.width:
+            end = end.clip(0, axis.width)
+        return change_key(start, 1).append(change_key(end, -1))
 
     changes = []
     for frame, bounds in slots.bounded():
@@ -307,18 +319,17 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
             found = _sorted_runs(frame, pause).lazy()
             start = pl.col("first").dt.epoch("us") - axis.origin
             end = pl.col("last").dt.epoch("us") + (busy - axis.origin)
-        elif packed.keys is None:
-            continue
-        else:
-            # Sorted once, read twice (starts, then ends).
-            found = packed.keys.collect().lazy()
-            start = packed.firsts() % packed.stride + (packed.low - axis.origin)
-            end = packed.lasts() % packed.stride + (packed.low + busy - axis.origin)
-        changes += [found.select(opened(start)), found.select(closed(end))]
+            changes.append(found.select(changes_of(start, end, None)))
+        elif packed.keys is not None:
+            # Sorted once, read for both ends of every run in one pass.
+            start = (packed.firsts() % packed.stride).cast(pl.Int64) + (packed.low - axis.origin)
+            end = (packed.lasts() % packed.stride).cast(pl.Int64) + (
+                packed.low + busy - axis.origin
+            )
+            changes.append(packed.keys.select(changes_of(start, end, bounds)))
     lone = pl.col("ts").dt.epoch("us") - axis.origin
     changes += [
-        slots.lone.select(opened(lone)),
-        slots.lone.select(closed(lone + busy)),
+        slots.lone.select(changes_of(lone, lone + busy, None)),
         axis.marks().to_frame("offset").lazy().select(change_key(pl.col("offset"), 0)),
     ]
     return pl.concat(changes)

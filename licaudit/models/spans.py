@@ -108,8 +108,11 @@ def per_day(
     when ``over`` is given, ``time_over``; sorted by group then day."""
     # A (group, day) is a run of consecutive timeline rows: numbered in that order and
     # flagged sorted, polars groups them by slicing instead of hashing, ten times faster.
-    day_index = pl.lit(axis.day_offsets).search_sorted(pl.col("offset"), side="right") - 1
-    group_day = (pl.col("group_id") * days.height + day_index).set_sorted()
+    # Every group has a row at each day's start (its mark, ``edges``) and rows come by
+    # group then offset, so the day starts met so far number the (group, day) of a row:
+    # a third of the time of searching each row's day (10 M events: 0.025 -> 0.01 s).
+    day_start = pl.col("offset").is_in(axis.day_offsets.implode())
+    group_day = (day_start.cum_sum().cast(pl.Int64) - 1).set_sorted()
     peak = pl.col("count").max()
     # The earliest offset holding the peak. Not `get(arg_max)`: with a second filtered
     # aggregation beside it (time_over), polars 2.1 returned a later row's offset.
@@ -200,12 +203,13 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
         if group_count == 1 and "key" in changes.collect_schema():
             packed = pl.col("key")  # packed by ``change_key`` already
         key = pl.col("key")
-        # One group (no ``by``): its number is 0, no division needed.
-        group_id = key // 4 // stride if group_count > 1 else pl.lit(0, pl.Int64)
-        offset = key // 4 % stride if group_count > 1 else key // 4
-        ordered = changes.select(key=packed.sort()).select(
-            group_id=group_id, offset=offset, count=(key % 4 - 1).cum_sum()
-        )
+        # The low two bits (``& 3``, three times faster than ``% 4``) are the delta + 1.
+        count = ((key & 3) - 1).cum_sum()
+        if group_count > 1:
+            columns = {"group_id": key // 4 // stride, "offset": key // 4 % stride}
+        else:  # one group: its number 0 is given to the few rows left at the end
+            columns = {"offset": key // 4}
+        ordered = changes.select(key=packed.sort()).select(**columns, count=count)
     else:
         if "group_id" not in changes.collect_schema():
             changes = changes.with_columns(group_id=pl.lit(0, pl.Int64))
@@ -214,11 +218,14 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
             .with_columns(count=pl.col("delta").cum_sum())
             .drop("delta")
         )
-    return (
+    timeline = (
         ordered.filter(pl.col("offset").shift(-1).ne_missing(pl.col("offset")))
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
         .filter(pl.col("offset") < width)
     )
+    if "group_id" in timeline.collect_schema():
+        return timeline
+    return timeline.select(pl.lit(0, pl.Int64).alias("group_id"), pl.all())
 
 
 def change_key(offset: pl.Expr, delta: int) -> pl.Expr:
