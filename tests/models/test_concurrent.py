@@ -584,13 +584,35 @@ def test_concurrent_matches_the_naive_reference(
     scenario: tuple[list[dict[str, Any]], Contract],
 ) -> None:
     rows, terms = scenario
-    options: ConcurrentOptions = terms.options
     days = report_days(rows, terms.timezone)
+    assert_matches_the_reference(rows, terms, days, evaluate(frame(rows), terms))
+
+
+@settings(max_examples=150)
+@given(scenarios(), st.data())
+def test_concurrent_matches_the_naive_reference_on_a_calendar_the_events_overrun(
+    scenario: tuple[list[dict[str, Any]], Contract], data: st.DataObject
+) -> None:
+    """Events before or after the calendar (``--from/--to`` restrict reporting, not state):
+    their spans count only where they reach into the calendar's days."""
+    rows, terms = scenario
+    days = report_days(rows, terms.timezone)
+    around = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
+    first = data.draw(st.sampled_from(around))
+    last = data.draw(st.sampled_from([day for day in around if day >= first]))
+    calendar = build_calendar(first, last, terms.timezone)
+    chosen = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    assert_matches_the_reference(rows, terms, chosen, evaluate(frame(rows), terms, calendar))
+
+
+def assert_matches_the_reference(
+    rows: list[dict[str, Any]], terms: Contract, days: list[date], result: Evaluation
+) -> None:
+    """``result`` over the local ``days`` is what the naive reference computes for them."""
+    options: ConcurrentOptions = terms.options
     expected = concurrent(
         rows, days, terms.timezone, options.window, options.window_mode, terms.capacity
     )
-    result = evaluate(frame(rows), terms)
-
     assert result.day_usage["day"].to_list() == days
     assert units(result) == expected.units
     table = result.details["peaks"]

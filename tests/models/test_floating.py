@@ -362,11 +362,33 @@ def test_floating_matches_the_naive_reference(
     scenario: tuple[list[dict[str, Any]], Contract],
 ) -> None:
     rows, terms = scenario
-    options: FloatingOptions = terms.options
     days = report_days(rows, terms.timezone)
-    expected = floating(rows, days, terms.timezone, options.inactivity)
-    result = evaluate(frame(rows), terms)
+    assert_matches_the_reference(rows, terms, days, evaluate(frame(rows), terms))
 
+
+@settings(max_examples=100)
+@given(scenarios(), st.data())
+def test_floating_matches_the_naive_reference_on_a_calendar_the_events_overrun(
+    scenario: tuple[list[dict[str, Any]], Contract], data: st.DataObject
+) -> None:
+    """Events before or after the calendar: licences taken before it are held into it,
+    those taken after it count nowhere, and the holders are those at the calendar's end."""
+    rows, terms = scenario
+    days = report_days(rows, terms.timezone)
+    around = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
+    first = data.draw(st.sampled_from(around))
+    last = data.draw(st.sampled_from([day for day in around if day >= first]))
+    calendar = build_calendar(first, last, terms.timezone)
+    chosen = days_from(first, (last - first).days + 1)
+    assert_matches_the_reference(rows, terms, chosen, evaluate(frame(rows), terms, calendar))
+
+
+def assert_matches_the_reference(
+    rows: list[dict[str, Any]], terms: Contract, days: list[date], result: Evaluation
+) -> None:
+    """``result`` over the local ``days`` is what the naive reference computes for them."""
+    options: FloatingOptions = terms.options
+    expected = floating(rows, days, terms.timezone, options.inactivity)
     assert result.day_usage["day"].to_list() == days
     assert units(result) == expected.units
     assert movements(result) == [
