@@ -304,12 +304,14 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
     def changes_of(start: pl.Expr, end: pl.Expr, bounds: Bounds | None) -> pl.Expr:
         """One column: the starts' changes, then the ends'. Offsets are clamped into the axis,
         unless the ``bounds`` of the events' times (µs) keep them inside it."""
-        low, high = (-1, axis.width + 1) if bounds is None else (bounds.low, bounds.high)
-        low, high = low - axis.origin, high - axis.origin
-        if low < 0 or high > axis.width:
-            start = start.clip(0, axis.width)
-        if low + busy < 0 or high + busy > axis.width:
-            end = end.clip(0, axis.width)
+        if bounds is None:
+            start, end = start.clip(0, axis.width), end.clip(0, axis.width)
+        else:
+            low, high = bounds.low - axis.origin, bounds.high - axis.origin
+            if low < 0 or high > axis.width:
+                start = start.clip(0, axis.width)
+            if low + busy < 0 or high + busy > axis.width:
+                end = end.clip(0, axis.width)
         return change_key(start, 1).append(change_key(end, -1))
 
     changes = []
