@@ -49,6 +49,9 @@ def seats_expr(overflow: str, max_methods: int, max_sync_methods: int) -> pl.Exp
 
 # Up to this many methods, a user's methods of a day are the bits of one integer.
 MASK_BITS = 64
+# 2^code for each method code: gathered, 0.013 s for 10 M events against 0.056 s for
+# polars' integer ``pow`` (daily-active's compute 0.18 -> 0.13 s on 10 M events).
+METHOD_BITS = pl.Series([1 << code for code in range(MASK_BITS)], dtype=pl.UInt64)
 
 
 def user_days(model_input: ModelInput[DailyActiveOptions]) -> pl.LazyFrame:
@@ -67,11 +70,10 @@ def user_days(model_input: ModelInput[DailyActiveOptions]) -> pl.LazyFrame:
         mask = pl.col("mask")
         counted = (
             model_input.events.filter(~pl.col("anonymous"))
+            # The bits before the aggregation: a gather inside it takes a slow path.
+            .with_columns(bit=pl.lit(METHOD_BITS).gather(method))
             .group_by("day", "user")
-            .agg(
-                first_event=pl.col("ts").min(),
-                mask=pl.lit(2, pl.UInt64).pow(method.cast(pl.UInt64)).bitwise_or(),
-            )
+            .agg(first_event=pl.col("ts").min(), mask=pl.col("bit").bitwise_or())
             .select(
                 "day",
                 "user",
