@@ -187,7 +187,10 @@ def edges(span_frame: pl.DataFrame, axis: Axis, groups: pl.DataFrame | None = No
 
 
 def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
-    """The count holding over each step ``[offset, offset + step)`` of each group and day.
+    """The count holding over each step ``[offset, offset + step)`` of each group and day:
+    rows ``offset, count, step``, by group then offset. The rows carry no group: each
+    group's begin at its mark at offset 0, and ``per_day`` tells groups and days apart by
+    the marks.
 
     Sorted by group then offset, each group's deltas sum to zero, so one cumulative sum
     over the whole frame is the count of each group; of the rows sharing an offset, the
@@ -203,29 +206,20 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
         if group_count == 1 and "key" in changes.collect_schema():
             packed = pl.col("key")  # packed by ``change_key`` already
         key = pl.col("key")
-        # The low two bits (``& 3``, three times faster than ``% 4``) are the delta + 1.
-        count = ((key & 3) - 1).cum_sum()
-        if group_count > 1:
-            columns = {"group_id": key // 4 // stride, "offset": key // 4 % stride}
-        else:  # one group: its number 0 is given to the few rows left at the end
-            columns = {"offset": key // 4}
-        ordered = changes.select(key=packed.sort()).select(**columns, count=count)
-    else:
-        if "group_id" not in changes.collect_schema():
-            changes = changes.with_columns(group_id=pl.lit(0, pl.Int64))
-        ordered = (
-            changes.sort("group_id", "offset")
-            .with_columns(count=pl.col("delta").cum_sum())
-            .drop("delta")
+        # One group: its number is 0, no remainder needed. The low two bits (``& 3``,
+        # three times faster than ``% 4``) are the delta + 1.
+        offset = key // 4 % stride if group_count > 1 else key // 4
+        ordered = changes.select(key=packed.sort()).select(
+            offset=offset, count=((key & 3) - 1).cum_sum()
         )
-    timeline = (
+    else:
+        by = ["group_id", "offset"] if "group_id" in changes.collect_schema() else ["offset"]
+        ordered = changes.sort(by).select("offset", count=pl.col("delta").cum_sum())
+    return (
         ordered.filter(pl.col("offset").shift(-1).ne_missing(pl.col("offset")))
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
         .filter(pl.col("offset") < width)
     )
-    if "group_id" in timeline.collect_schema():
-        return timeline
-    return timeline.select(pl.lit(0, pl.Int64).alias("group_id"), pl.all())
 
 
 def change_key(offset: pl.Expr, delta: int) -> pl.Expr:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 import polars as pl
 import pytest
@@ -371,6 +372,22 @@ def test_daily_peaks_match_the_naive_reference(
 ) -> None:
     rows, days = case
     result = daily_peaks(span_frame(rows), days, by=["scope"] if grouped else (), over=over)
+    assert_matches_reference(result, rows, days, over, grouped)
+
+
+@settings(max_examples=100)
+@given(
+    case=generated_case(),
+    over=st.none() | st.integers(0, 3),
+    grouped=st.booleans(),
+)
+def test_daily_peaks_match_the_naive_reference_when_changes_are_too_wide_to_pack(
+    case: tuple[list[SpanRow], pl.DataFrame], over: int | None, grouped: bool
+) -> None:
+    """Groups x range too wide for one Int64 key: the sweep sorts the frame instead."""
+    rows, days = case
+    with patch("licaudit.models.spans.INT64_LIMIT", 0):
+        result = daily_peaks(span_frame(rows), days, by=["scope"] if grouped else (), over=over)
     assert_matches_reference(result, rows, days, over, grouped)
 
 
