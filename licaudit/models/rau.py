@@ -34,8 +34,7 @@ def month_of(day: pl.Expr, calendar: Calendar) -> pl.Expr:
     days = calendar.days["day"]
     if days.is_empty():
         return day.dt.month_start()
-    offset = day.cast(pl.Int32) - pl.lit(days[0]).cast(pl.Int32)
-    return pl.lit(days.dt.month_start()).gather(offset)
+    return _of_calendar_day(day, days, days.dt.month_start())
 
 
 def day_bit(day: pl.Expr, calendar: Calendar) -> pl.Expr:
@@ -46,8 +45,13 @@ def day_bit(day: pl.Expr, calendar: Calendar) -> pl.Expr:
     if days.is_empty():  # no event has a day to take a bit of
         return pl.lit(None, pl.UInt32)
     bits = pl.Series([1 << (calendar_day.day - 1) for calendar_day in days], dtype=pl.UInt32)
-    offset = day.cast(pl.Int32) - pl.lit(days[0]).cast(pl.Int32)
-    return pl.lit(bits).gather(offset)
+    return _of_calendar_day(day, days, bits)
+
+
+def _of_calendar_day(day: pl.Expr, days: pl.Series, values: pl.Series) -> pl.Expr:
+    """``values[i]`` for ``day``, the calendar's ``days[i]`` (a non-empty run of days):
+    gathered by the day's offset from the first."""
+    return pl.lit(values).gather(day.cast(pl.Int32) - pl.lit(days[0]).cast(pl.Int32))
 
 
 def user_months(model_input: ModelInput[NoOptions]) -> pl.DataFrame:
