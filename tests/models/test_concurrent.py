@@ -18,7 +18,7 @@ from licaudit.models import concurrent as concurrent_model
 from licaudit.models.concurrent import ConcurrentOptions, Slotted, busy_spans, runs
 from licaudit.periods import build_calendar
 from tests.conftest import utc
-from tests.models.support import ev, frame
+from tests.models.support import calendar_around, ev, frame, report_days
 from tests.reference.netexplorer_ref import concurrent
 
 PARIS = "Europe/Paris"
@@ -570,14 +570,6 @@ def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, Any]], Contract]:
     return rows, terms
 
 
-def report_days(rows: Sequence[dict[str, Any]], timezone: str) -> list[date]:
-    """The report range: local days of the earliest and latest event."""
-    local = frame(rows).select(pl.col("ts").dt.convert_time_zone(timezone).dt.date())["ts"]
-    first, last = local.min(), local.max()
-    assert isinstance(first, date) and isinstance(last, date)
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
-
-
 @settings(max_examples=150)
 @given(scenarios())
 def test_concurrent_matches_the_naive_reference(
@@ -596,12 +588,7 @@ def test_concurrent_matches_the_naive_reference_on_a_calendar_the_events_overrun
     """Events before or after the calendar (``--from/--to`` restrict reporting, not state):
     their spans count only where they reach into the calendar's days."""
     rows, terms = scenario
-    days = report_days(rows, terms.timezone)
-    around = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
-    first = data.draw(st.sampled_from(around))
-    last = data.draw(st.sampled_from([day for day in around if day >= first]))
-    calendar = build_calendar(first, last, terms.timezone)
-    chosen = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    calendar, chosen = calendar_around(data, report_days(rows, terms.timezone), terms.timezone)
     assert_matches_the_reference(rows, terms, chosen, evaluate(frame(rows), terms, calendar))
 
 

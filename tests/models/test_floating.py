@@ -15,7 +15,7 @@ from licaudit.contract import Contract, parse_contract_text
 from licaudit.models.floating import FloatingOptions
 from licaudit.periods import build_calendar
 from tests.conftest import utc
-from tests.models.support import ev, frame
+from tests.models.support import calendar_around, ev, frame, report_days
 from tests.reference.netexplorer_ref import floating
 
 PARIS = "Europe/Paris"
@@ -348,14 +348,6 @@ def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, Any]], Contract]:
     return rows, terms
 
 
-def report_days(rows: Sequence[dict[str, Any]], timezone: str) -> list[date]:
-    """The report range: local days of the earliest and latest event."""
-    local = frame(rows).select(pl.col("ts").dt.convert_time_zone(timezone).dt.date())["ts"]
-    first, last = local.min(), local.max()
-    assert isinstance(first, date) and isinstance(last, date)
-    return days_from(first, (last - first).days + 1)
-
-
 @settings(max_examples=150)
 @given(scenarios())
 def test_floating_matches_the_naive_reference(
@@ -374,12 +366,7 @@ def test_floating_matches_the_naive_reference_on_a_calendar_the_events_overrun(
     """Events before or after the calendar: licences taken before it are held into it,
     those taken after it count nowhere, and the holders are those at the calendar's end."""
     rows, terms = scenario
-    days = report_days(rows, terms.timezone)
-    around = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
-    first = data.draw(st.sampled_from(around))
-    last = data.draw(st.sampled_from([day for day in around if day >= first]))
-    calendar = build_calendar(first, last, terms.timezone)
-    chosen = days_from(first, (last - first).days + 1)
+    calendar, chosen = calendar_around(data, report_days(rows, terms.timezone), terms.timezone)
     assert_matches_the_reference(rows, terms, chosen, evaluate(frame(rows), terms, calendar))
 
 
