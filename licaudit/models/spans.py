@@ -112,18 +112,23 @@ def per_day(
     # group then offset, so the day starts met so far number the (group, day) of a row:
     # a third of the time of searching each row's day (10 M events: 0.025 -> 0.01 s).
     day_start = pl.col("offset").is_in(axis.day_offsets.implode())
-    group_day = (day_start.cum_sum().cast(pl.Int64) - 1).set_sorted()
-    peak = pl.col("count").max()
-    # The earliest offset holding the peak. Not `get(arg_max)`: with a second filtered
-    # aggregation beside it (time_over), polars 2.1 returned a later row's offset.
-    first_peak = pl.col("offset").filter(pl.col("count") == peak).min()
+    group_day = (running_count(day_start).cast(pl.Int64) - 1).set_sorted()
+    count = pl.col("count")
+    peak = count.max()
+    # The earliest offset holding the peak. Not `get(arg_max)`: of equal maxima in a
+    # group, polars 2.1 may return a later one's index.
+    first_peak = pl.col("offset").filter(count == peak).min()
     aggregations = [
         peak.alias("peak"),
         pl.when(peak > 0).then(first_peak + axis.origin).cast(INSTANT).alias("peak_at"),
     ]
     if over is not None:
-        step = pl.col("step").filter(pl.col("count") > over)
-        aggregations.append(step.sum().cast(pl.Duration("us")).alias("time_over"))
+        # The steps above ``over``, the others zeroed before grouping: a second filter in
+        # the aggregation took half as long again (10 M events: 0.033 -> 0.022 s).
+        timeline = timeline.with_columns(
+            step_over=pl.when(count > over).then(pl.col("step")).otherwise(0)
+        )
+        aggregations.append(pl.col("step_over").sum().cast(pl.Duration("us")).alias("time_over"))
     return (
         timeline.group_by(group_day.alias("group_day"))
         .agg(aggregations)
@@ -210,11 +215,14 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
         # three times faster than ``% 4``) are the delta + 1.
         offset = key // 4 % stride if group_count > 1 else key // 4
         ordered = changes.select(key=packed.sort()).select(
-            offset=offset, count=((key & 3) - 1).cum_sum()
+            offset=offset, count=running_balance(opens=(key & 3) == 2, closes=(key & 3) == 0)
         )
     else:
         by = ["group_id", "offset"] if "group_id" in changes.collect_schema() else ["offset"]
-        ordered = changes.sort(by).select("offset", count=pl.col("delta").cum_sum())
+        delta = pl.col("delta")
+        ordered = changes.sort(by).select(
+            "offset", count=running_balance(opens=delta == 1, closes=delta == -1)
+        )
     return (
         ordered.filter(pl.col("offset").shift(-1).ne_missing(pl.col("offset")))
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
@@ -222,10 +230,27 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
     )
 
 
-def change_key(offset: pl.Expr, delta: int) -> pl.Expr:
-    """A change of a single group as ``sweep`` packs it to sort: ``offset * 4 + delta + 1``;
-    a frame of them (``key``) is swept without a column of offsets and one of deltas."""
-    return (offset * 4 + (delta + 1)).alias("key")
+def running_count(flag: pl.Expr) -> pl.Expr:
+    """How many rows so far (this one included) have ``flag`` true: UInt32.
+
+    Counted as the non-null rows of a column null where ``flag`` is not true, which polars
+    counts from the validity bits: 10 M rows in 0.006 s against 0.05 s for ``cum_sum``.
+    """
+    return pl.when(flag).then(True).cum_count()
+
+
+def running_balance(*, opens: pl.Expr, closes: pl.Expr) -> pl.Expr:
+    """The running count of what ``opens`` minus what ``closes``, rows so far included
+    (Int64): a cumulative sum of +1, -1 and 0, counted as two ``running_count``; 10 M rows
+    in 0.025 s against 0.05-0.07 s for ``cum_sum``."""
+    return running_count(opens).cast(pl.Int64) - running_count(closes).cast(pl.Int64)
+
+
+def change_key(offset: pl.Expr, delta: int, shift: int = 0) -> pl.Expr:
+    """A change of a single group at ``offset + shift`` as ``sweep`` packs it to sort:
+    ``(offset + shift) * 4 + delta + 1``; a frame of them (``key``) is swept without a
+    column of offsets and one of deltas."""
+    return (offset * 4 + (shift * 4 + delta + 1)).alias("key")
 
 
 def held_at_peaks(
