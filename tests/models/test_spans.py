@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from licaudit.models.spans import daily_peaks
+from licaudit.models.spans import daily_peaks, running_balance, running_count
 from licaudit.periods import build_calendar
 from tests.conftest import utc
 from tests.reference.spans_ref import daily_peaks_ref
@@ -410,3 +410,22 @@ def test_peak_at_is_the_first_instant_of_the_peak_when_time_over_is_asked_too() 
         (3, utc("2025-03-28 23:00"), timedelta(hours=24)),
         (4, utc("2025-03-29 23:00"), timedelta(hours=23)),
     ]
+
+
+@given(st.lists(st.sampled_from([-1, 0, 1]), max_size=200))
+def test_running_balance_is_the_cumulative_sum_of_opens_minus_closes(deltas: list[int]) -> None:
+    # sweep's count: +1 opens, -1 closes, 0 neither; each row's balance includes itself.
+    frame = pl.DataFrame({"delta": deltas}, schema={"delta": pl.Int64()})
+    delta = pl.col("delta")
+    balance = frame.select(running_balance(opens=delta == 1, closes=delta == -1))
+    expected, total = [], 0
+    for change in deltas:
+        total += change
+        expected.append(total)
+    assert balance.to_series().to_list() == expected
+
+
+def test_running_count_counts_the_true_rows_so_far_and_never_a_false_or_null_one() -> None:
+    flags = pl.DataFrame({"flag": [True, False, None, True, True, False]})
+    counted = flags.select(running_count(pl.col("flag"))).to_series().to_list()
+    assert counted == [1, 1, 1, 2, 3, 3]
