@@ -310,30 +310,18 @@ def changes_only(profile: pl.LazyFrame) -> pl.DataFrame:
 
 def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
     """Every slot's merged busy spans as the changes ``peaks_of_changes`` sweeps: +1 where a
-    span starts and -1 where it ends, offsets of ``axis`` clamped into the range, and the
+    span starts and -1 where it ends, offsets of ``axis`` (past its ends too), and the
     axis' marks. The spans ``identity_spans`` gives, taken from the sorted keys of the runs
     without being made: on 10 M events, 0.75 -> 0.56 s for the whole model."""
     busy = microseconds(window)
     pause = busy + 1
 
-    def changes_of(start: pl.Expr, end: pl.Expr, shift: int, bounds: Bounds | None) -> pl.Expr:
+    def changes_of(start: pl.Expr, end: pl.Expr, shift: int) -> pl.Expr:
         """One column: the starts' changes, then the ends'. A run's offsets are its first
         and last events' times in µs (``start``, ``end``) + ``shift``, + ``busy`` for its
-        end, clamped into the axis unless the ``bounds`` of the events' times (µs) keep them
-        inside it. The shift is added to the packed changes, one pass fewer."""
-        opening, closing = change_key(start, 1, shift), change_key(end, -1, shift + busy)
-        if bounds is None:
-            return clamped(opening, 1).append(clamped(closing, -1))
-        low, high = bounds.low - axis.origin, bounds.high - axis.origin
-        if low < 0 or high > axis.width:
-            opening = clamped(opening, 1)
-        if low + busy < 0 or high + busy > axis.width:
-            closing = clamped(closing, -1)
-        return opening.append(closing)
-
-    def clamped(key: pl.Expr, delta: int) -> pl.Expr:
-        """A change packed by ``change_key``, its offset clamped into ``[0, axis.width]``."""
-        return key.clip(delta + 1, axis.width * 4 + delta + 1)
+        end. The shift is added to the packed changes, one pass fewer; offsets are not
+        clamped into the axis, the sweep reads past its ends (``peaks_of_changes``)."""
+        return change_key(start, 1, shift).append(change_key(end, -1, shift + busy))
 
     changes = []
     for frame, bounds in slots.bounded():
@@ -341,15 +329,15 @@ def busy_changes(slots: Slotted, window: timedelta, axis: Axis) -> pl.LazyFrame:
         if packed is None:  # too wide to pack: the runs of a frame sort
             found = _sorted_runs(frame, pause).lazy()
             first, last = pl.col("first").dt.epoch("us"), pl.col("last").dt.epoch("us")
-            changes.append(found.select(changes_of(first, last, -axis.origin, None)))
+            changes.append(found.select(changes_of(first, last, -axis.origin)))
         elif packed.keys is not None:
             # Sorted once, read for both ends of every run in one pass.
             first, last = packed.time(packed.firsts()), packed.time(packed.lasts())
             shift = packed.low - axis.origin
-            changes.append(packed.keys.select(changes_of(first, last, shift, bounds)))
+            changes.append(packed.keys.select(changes_of(first, last, shift)))
     lone = pl.col("ts").dt.epoch("us")
     changes += [
-        slots.lone.select(changes_of(lone, lone, -axis.origin, None)),
+        slots.lone.select(changes_of(lone, lone, -axis.origin)),
         axis.marks().to_frame("offset").lazy().select(change_key(pl.col("offset"), 0)),
     ]
     return pl.concat(changes)

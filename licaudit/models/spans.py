@@ -144,12 +144,15 @@ def peaks_of_changes(
     changes: pl.LazyFrame, days: pl.DataFrame, axis: Axis, over: int | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``daily_peaks`` of one group whose ``changes`` are already offsets of ``axis``
-    (``offset``, ``delta``: +1 where a span opens, -1 where it closes, both clamped into
-    ``[0, width]``, and 0 at every ``axis.marks()``; or each packed as ``change_key``);
-    and its timeline (``offset``, ``count``, ``step``), from which a day's profile is cut.
+    (``offset``, ``delta``: +1 where a span opens, -1 where it closes, and 0 at every
+    ``axis.marks()``; or each packed as ``change_key``); and its timeline (``offset``,
+    ``count``, ``step``), from which a day's profile is cut.
 
-    A span clamped to one offset opens and closes there: the count after that offset,
-    the one the sweep keeps, is as if it were not there, as ``edges`` leaves it out.
+    Offsets need not lie in ``[0, width]``: what changes before the axis counts by its
+    running total at 0 (the mark there), as if clamped to 0, and what changes after its
+    end (the mark at ``width``) is never read. A span clamped to one offset opens and
+    closes there: the count after that offset, the one the sweep keeps, is as if it were
+    not there, as ``edges`` leaves it out.
     """
     timeline = sweep(changes, 1, axis.width).collect()
     schema = {"day": pl.Date(), "peak": pl.Int64(), "peak_at": INSTANT}
@@ -201,7 +204,9 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
     over the whole frame is the count of each group; of the rows sharing an offset, the
     last carries the count holding from there. A group's last row (at the range's end) is
     followed by the next group's first (at 0, earlier), so comparing with the next row's
-    offset finds that last row without comparing groups; the range-end rows then go.
+    offset finds that last row without comparing groups; the range-end rows then go, and
+    with them any row past the range or, of one group's changes, before it (``offset``
+    below 0: ``peaks_of_changes``).
     """
     stride = width + 1
     if group_count * stride * 4 <= INT64_LIMIT:
@@ -226,7 +231,7 @@ def sweep(changes: pl.LazyFrame, group_count: int, width: int) -> pl.LazyFrame:
     return (
         ordered.filter(pl.col("offset").shift(-1).ne_missing(pl.col("offset")))
         .with_columns(step=pl.col("offset").shift(-1) - pl.col("offset"))
-        .filter(pl.col("offset") < width)
+        .filter(pl.col("offset").is_between(0, width, closed="left"))
     )
 
 
