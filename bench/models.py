@@ -8,7 +8,10 @@ encoded, and the contract's calendar. It then times each model's ``compute`` on 
 (``--runs`` times, best and median), next to the reference the issues measure against:
 ``scan_parquet(file).group_by(user).len()``, one pass over the file's user column
 (``--pass-by`` groups by other columns too, to show what a wider pass costs). Times are
-wall-clock, in one process, after one untimed run of each.
+wall-clock, in one process, after one untimed run of each. The runs are interleaved (a
+round times each computation once), so that a machine that slows down or speeds up
+during the measurement (a shared VM) does so for all of them; the ratios are best to
+best and median to median.
 """
 
 from __future__ import annotations
@@ -37,16 +40,19 @@ import licaudit.audit as audit
 from licaudit.cli.app import main
 
 
-def timings(function: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Best and median wall time of ``runs`` calls, after one untimed call."""
-    function()
-    spent = []
-    for _ in range(runs):
-        gc.collect()
-        started = time.perf_counter()
+def interleaved(functions: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Each function's wall times over ``runs`` rounds, sorted; a round calls each once,
+    after one untimed call of each."""
+    for function in functions.values():
         function()
-        spent.append(time.perf_counter() - started)
-    return min(spent), statistics.median(spent)
+    spent: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(runs):
+        for name, function in functions.items():
+            gc.collect()
+            started = time.perf_counter()
+            function()
+            spent[name].append(time.perf_counter() - started)
+    return {name: sorted(times) for name, times in spent.items()}
 
 
 def model_inputs(path: Path, contract: Path) -> dict[str, tuple[Any, Any]]:
@@ -94,20 +100,22 @@ def run() -> None:
     if not inputs:
         sys.exit(f"no contract of {options.contract} was evaluated on {options.file}")
     passes = [["user"], *(keys.split(",") for keys in options.pass_by)]
-    reference, _ = timings(group_by_pass(options.file, passes[0]), options.runs)
-    print(f"`{options.file.name}`, best and median of {options.runs} runs, in-process\n")
-    print("| computation | best (s) | median (s) | × the pass by user |")
-    print("|---|---|---|---|")
+    functions: dict[str, Callable[[], object]] = {}
     for keys in passes:
-        best, median = timings(group_by_pass(options.file, keys), options.runs)
         label = f"pass: `scan_parquet(file).group_by({', '.join(keys)}).len()`"
-        print(f"| {label} | {best:.3f} | {median:.3f} | {best / reference:.1f}× |")
+        functions[label] = group_by_pass(options.file, keys)
     for name, (model, model_input) in inputs.items():
-        best, median = timings(partial(model.compute, model_input), options.runs)
-        print(
-            f"| {name} (`{model.name}` compute) | {best:.3f} | {median:.3f} | "
-            f"{best / reference:.1f}× |"
-        )
+        functions[f"{name} (`{model.name}` compute)"] = partial(model.compute, model_input)
+    spent = interleaved(functions, options.runs)
+    reference = spent[next(iter(functions))]
+    best_reference, median_reference = reference[0], statistics.median(reference)
+    print(f"`{options.file.name}`, {options.runs} interleaved rounds, in-process\n")
+    print("| computation | best (s) | median (s) | × the pass by user, best (median) |")
+    print("|---|---|---|---|")
+    for label, times in spent.items():
+        best, median = times[0], statistics.median(times)
+        ratio = f"{best / best_reference:.1f}× ({median / median_reference:.1f}×)"
+        print(f"| {label} | {best:.3f} | {median:.3f} | {ratio} |")
 
 
 if __name__ == "__main__":
