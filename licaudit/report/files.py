@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
@@ -193,7 +194,14 @@ def json_bytes(document: Mapping[str, Any]) -> bytes:
 
 
 def write_atomic(path: Path, payload: bytes) -> None:
-    """Write a file whole or not at all: a crash leaves no half-written output."""
+    """Write a file whole or not at all: a crash leaves no half-written output.
+
+    The payload goes to a temporary file beside ``path``, renamed over it once complete.
+    Only an ordinary file (or a new one) is replaced so: a device or a pipe (``/dev/null``,
+    ``/dev/stdout``), or a symbolic link, is written through in place, since renaming over
+    it would put a file where the device, the pipe or the link was (as root, a
+    ``--output /dev/null`` would replace the system's ``/dev/null``).
+    """
     directory = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise ConfigError(
@@ -204,6 +212,9 @@ def write_atomic(path: Path, payload: bytes) -> None:
             f"Cannot write {path}: folder {directory} does not exist.",
             "create the folder first, or choose another --output path.",
         )
+    if written_in_place(path):
+        _write_in_place(path, payload)
+        return
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as error:
@@ -226,6 +237,22 @@ def write_atomic(path: Path, payload: bytes) -> None:
         raise
 
 
+def written_in_place(path: Path) -> bool:
+    """Whether ``write_atomic`` writes through ``path`` rather than replacing it: a link, a
+    device or a pipe."""
+    return path.is_symlink() or (path.exists() and not stat.S_ISREG(path.stat().st_mode))
+
+
+def _write_in_place(path: Path, payload: bytes) -> None:
+    """``write_atomic`` to what cannot be replaced: opened, truncated and written."""
+    try:
+        with path.open("wb") as stream:
+            stream.write(payload)
+            stream.flush()
+    except OSError as error:
+        raise ConfigError(f"Cannot write {path}: {error.strerror or error}.") from None
+
+
 def check_destination(path: Path | None, option: str) -> None:
     """Fail before any data is read when ``option``'s file could not be written."""
     if path is None or str(path) == "-":
@@ -240,6 +267,14 @@ def check_destination(path: Path | None, option: str) -> None:
             f"`{option}` {path}: folder {directory} does not exist.",
             f"create the folder first, or choose another {option} path.",
         )
+    if written_in_place(path):
+        # A link, a device or a pipe (/dev/null) is written through: it must be writable
+        # itself, its folder need not be.
+        if not os.access(path, os.W_OK):
+            raise ConfigError(
+                f"`{option}` {path} is not writable.", f"choose another {option} path."
+            )
+        return
     if not os.access(directory, os.W_OK | os.X_OK):
         raise ConfigError(
             f"`{option}` {path}: folder {directory} is not writable.",

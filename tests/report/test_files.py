@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 import os
+import stat
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 
 import polars as pl
 import pytest
 
 from licaudit.errors import ConfigError
 from licaudit.report.files import (
+    check_destination,
     csv_bytes,
     csv_excel_bytes,
     guard_formulas,
@@ -72,6 +76,47 @@ def test_atomic_write_replaces_the_file_whole(tmp_path: Path) -> None:
     write_atomic(target, b"new")
     assert target.read_text() == "new"
     assert os.listdir(tmp_path) == ["usage.csv"]
+
+
+def test_a_pipe_given_as_output_is_written_through_and_stays_a_pipe(tmp_path: Path) -> None:
+    # Renaming a finished file over a device or a pipe would put a file in its place:
+    # `--output /dev/null` run as root replaced the system's /dev/null. A FIFO stands for
+    # both here; a reader drains it while the output is written.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    write_atomic(pipe, b"usage")
+    reader.join(timeout=10)
+    assert received == [b"usage"]
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert os.listdir(tmp_path) == ["pipe"]
+
+
+def test_a_symbolic_link_given_as_output_is_written_through_and_stays_a_link(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "usage.csv"
+    target.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    write_atomic(link, b"new")
+    assert link.is_symlink()
+    assert target.read_text() == "new"
+    assert sorted(os.listdir(tmp_path)) == ["latest.csv", "usage.csv"]
+
+
+def test_a_pipe_in_a_read_only_folder_is_a_valid_destination(tmp_path: Path) -> None:
+    # /dev/null for a user who cannot write /dev: written through, the folder is not needed.
+    folder = tmp_path / "devices"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe")
+    with patch.object(os, "access", lambda path, mode: Path(path) != folder):
+        check_destination(folder / "pipe", "--output")
+        with pytest.raises(ConfigError) as caught:
+            check_destination(folder / "usage.csv", "--output")
+    assert "is not writable" in caught.value.message
 
 
 def test_atomic_write_into_a_missing_folder_is_a_configuration_error(tmp_path: Path) -> None:
