@@ -147,7 +147,7 @@ def report(
         else:
             err = stderr()
             err.print(reconciliation_line(inputs.ingested), markup=False)
-            err.print(timezone_line(inputs.input_timezone), markup=False)
+            err.print(timezone_line(inputs.input_timezone, inputs.ingested.files), markup=False)
             for warning in [*inputs.ingested.warnings, *audit.warnings]:
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             if output_format in BINARY_FORMATS and output is None and sys.stdout.isatty():

@@ -139,7 +139,10 @@ def _file_bytes(
         if first or last:
             span = f"{first or 'the first day of the logs'} to {last or 'the last day of the logs'}"
         facts = [("Input files", ", ".join(files)), ("Report range", span)]
-        lines = [reconciliation_line(inputs.ingested), timezone_line(inputs.input_timezone)]
+        lines = [
+            reconciliation_line(inputs.ingested),
+            timezone_line(inputs.input_timezone, inputs.ingested.files),
+        ]
         warnings = [*inputs.ingested.warnings, *advice.warnings]
         from licaudit.report.whatif_html import whatif_html_bytes  # only this format needs it
 
@@ -211,7 +214,7 @@ def whatif(
         advice = advise(inputs, request, candidates)
         err = stderr()
         err.print(reconciliation_line(inputs.ingested), markup=False)
-        err.print(timezone_line(inputs.input_timezone), markup=False)
+        err.print(timezone_line(inputs.input_timezone, inputs.ingested.files), markup=False)
         for warning in [*inputs.ingested.warnings, *advice.warnings]:
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)
         if output_format is Format.table:

@@ -103,6 +103,9 @@ class FileReport:
     date_order_basis: DateOrderBasis | Literal["forced"] = "none"
     rows_read: int = 0
     rows_rejected: int = 0
+    # The timezone its W3C/IIS date + time pair was read in (UTC unless input_timezone is
+    # given explicitly, SPEC 1.2); None without such a pair.
+    w3c_timezone: str | None = None
 
 
 @dataclass
@@ -274,6 +277,7 @@ def _normalize(
         date_order=date_order,
         combined_date_time=combined,
         date_order_basis=date_order_basis,
+        w3c_timezone=options.w3c_timezone if combined else None,
     )
     return normalized, report
 

@@ -6,7 +6,7 @@ JSON, XLSX and HTML.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from licaudit.audit import COST_DTYPE, USAGE_SCHEMA, AuditResult, Period
-from licaudit.ingest.events import Ingested
+from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
 from licaudit.report.files import (
     csv_bytes,
@@ -51,9 +51,22 @@ def reconciliation_line(ingested: Ingested) -> str:
     return line
 
 
-def timezone_line(input_timezone: str) -> str:
-    """Which timezone naive timestamps (no offset, dates alone) were read in (SPEC 1.2)."""
-    return f"times without offset read in {input_timezone} (set input_timezone or --input-tz)"
+def timezone_line(input_timezone: str, files: Sequence[FileReport] = ()) -> str:
+    """Which timezone naive timestamps (no offset, dates alone) were read in (SPEC 1.2),
+    and the W3C/IIS date + time pairs of ``files`` where that differs (UTC by default)."""
+    return f"times without offset read in {read_in(input_timezone, files)}" + (
+        " (set input_timezone or --input-tz)"
+    )
+
+
+def read_in(input_timezone: str, files: Sequence[FileReport] = ()) -> str:
+    """``input_timezone``, and the W3C/IIS date + time pairs read in another, by file."""
+    pairs = [
+        f"{report.path.name}'s date + time in {report.w3c_timezone}"
+        for report in files
+        if report.w3c_timezone is not None and report.w3c_timezone != input_timezone
+    ]
+    return ", ".join([input_timezone, *pairs])
 
 
 def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import polars as pl
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.periods import day_start
 from licaudit.report import charts
+from licaudit.report.document import read_in
 from licaudit.report.files import instant_text
 
 TOP_USERS = 10
@@ -350,7 +351,7 @@ def _header(
     return [
         ("Contracts", contracts or "none"),
         ("Timezone", ", ".join(timezones) + f" (times without offset read in "
-         f"{audit.input_timezone})"),
+         f"{read_in(audit.input_timezone, audit.ingested.files)})"),
         ("Input files", ", ".join(input_files)),
         ("Report range", span),
         ("Generated at", generated_at.isoformat(timespec="seconds")),

@@ -262,7 +262,7 @@ def render_report(
     console: Console, audit: AuditResult, warnings: Sequence[str], roster: Roster | None
 ) -> None:
     console.print(reconciliation_line(audit.ingested))
-    console.print(timezone_line(audit.input_timezone), markup=False)
+    console.print(timezone_line(audit.input_timezone, audit.ingested.files), markup=False)
     if roster is not None:
         console.print(roster_line(roster))
     for warning in [*warnings, *audit.warnings]:
@@ -355,7 +355,7 @@ def render_inspection(
             mapping.caption = "not used: " + ", ".join(unused)
         console.print(mapping)
     console.print(reconciliation_line(ingested))
-    console.print(timezone_line(input_timezone), markup=False)
+    console.print(timezone_line(input_timezone, ingested.files), markup=False)
     for key in ("first_event", "last_event", "users", "methods", "products"):
         console.print(f"{key.replace('_', ' ')}: {summary[key]}")
     for warning in summary["warnings"]:

@@ -93,6 +93,24 @@ def test_w3c_date_and_time_pairs_stay_utc_unless_input_timezone_is_given(tmp_pat
     assert {row["period"]: row["units"] for row in usage_rows(out)} == {"2025-10-15": 2}
 
 
+def test_the_report_says_w3c_date_and_time_pairs_were_read_in_utc(tmp_path: Path) -> None:
+    # "The report and inspect say which timezone naive times were read in" (SPEC 1.2): the
+    # W3C pair is UTC while other naive times are in the contract's timezone.
+    logs = write(
+        tmp_path / "u_ex251015.csv",
+        "date\ttime\tusername\n2025-10-15\t22:30:00\talice\n",
+    )
+    line = "times without offset read in Europe/Paris, u_ex251015.csv's date + time in UTC"
+    for command in (["report", logs, "--model", "daily-active", "-f", "csv"], ["inspect", logs]):
+        code, out, err = invoke(*command)
+        assert code == 0
+        assert line in out + err
+    # Read in the timezone given explicitly, like every other naive time.
+    code, out, err = invoke("report", logs, "--model", "daily-active", "--input-tz", "UTC")
+    assert "times without offset read in UTC (set" in out + err
+    assert "date + time in" not in out + err
+
+
 # --- 2. Dates alone are local days -----------------------------------------------------------
 
 
