@@ -122,7 +122,22 @@ def cost_computation(
     """``price + excess × excess price = cost currency``, exact, for a priced month."""
     if cost is None:
         return None
-    return f"{price or 0:.2f} + {excess or 0} × {excess_price or 0:.2f} = {cost:.2f} {currency}"
+    return (
+        f"{price_text(price)} + {excess or 0} × {price_text(excess_price)} = {cost:.2f} {currency}"
+    )
+
+
+def price_text(value: Decimal | None, grouped: bool = False) -> str:
+    """A contract's price as written, to the cent at least: ``1500.00``, ``10.005``.
+
+    Not rounded: in ``price + excess × excess price`` it is a factor, and a price of
+    10.005 shown as 10.00 makes the sum look wrong (only the cost is rounded, SPEC 3).
+    ``grouped``: thousands separated by commas.
+    """
+    value = value or Decimal(0)
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{value:,.{places}f}" if grouped else f"{value:.{places}f}"
 
 
 def _decimal_text(value: Decimal | None) -> str | None:

@@ -22,7 +22,7 @@ import polars as pl
 from licaudit.audit import AuditResult, ContractResult
 from licaudit.periods import day_start
 from licaudit.report import charts
-from licaudit.report.document import read_in
+from licaudit.report.document import price_text, read_in
 from licaudit.report.files import instant_text
 
 TOP_USERS = 10
@@ -245,7 +245,8 @@ def _balance_chart(result: ContractResult) -> str | None:
 def _month_table(summary: pl.DataFrame, currency: str, timezone: str) -> str:
     """The month summary with the cost spelled out; partial months starred and explained."""
     spelled = [
-        f"{price:,.2f} + {excess or 0:,} × {excess_price:,.2f} = {cost:,.2f} {currency}"
+        f"{price_text(price, grouped=True)} + {excess or 0:,} × "
+        f"{price_text(excess_price, grouped=True)} = {cost:,.2f} {currency}"
         if cost is not None
         else ""
         for price, excess, excess_price, cost in summary.select(

@@ -24,7 +24,7 @@ from licaudit.chargeback import UNASSIGNED
 from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
-from licaudit.report.document import reconciliation_line, timezone_line
+from licaudit.report.document import price_text, reconciliation_line, timezone_line
 from licaudit.report.files import as_text_friendly
 
 DETAIL_ROWS_SHOWN = 20
@@ -198,7 +198,8 @@ def _cost_notes(result: ContractResult, currency: str) -> list[str]:
     excess_price = contract.excess_price or Decimal(0)
     billed = result.month_rows.filter(pl.col("excess") > 0)
     return [
-        f"{row['scope']} {row['period']}: {price:.2f} + {row['excess']:,} × {excess_price:.2f}"
+        f"{row['scope']} {row['period']}: {price_text(price)} + {row['excess']:,} × "
+        f"{price_text(excess_price)}"
         f" = {row['cost']:.2f} {currency}"
         for row in billed.iter_rows(named=True)
     ]

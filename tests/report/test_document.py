@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from licaudit.audit import AuditResult, Period
-from licaudit.report.document import file_bytes
+from licaudit.report.document import cost_computation, file_bytes, price_text
 
 KEYS = ["rows_read", "rows_used", "rows_rejected", "rejects_by_reason", "input_timezone"]
 
@@ -120,3 +121,17 @@ def test_parquet_has_typed_local_instants_and_period_as_a_date(sample_audit: Aud
     assert pl.read_parquet(io.BytesIO(balances))["period"][0] == date(2025, 10, 1)
     usage = pl.read_parquet(io.BytesIO(file_bytes("parquet", sample_audit, "usage", "month", None)))
     assert usage["period"].unique().to_list() == [date(2025, 10, 1)]
+
+
+def test_the_cost_computation_shows_prices_as_written_and_rounds_only_the_cost() -> None:
+    # cost = price + excess × excess_price, exact, rounded half-up to cents (SPEC 3): an
+    # excess price of 10.005 is a factor, shown whole, or the sum would not add up.
+    assert (
+        cost_computation(Decimal("100"), 1, Decimal("10.005"), Decimal("110.01"), "EUR")
+        == "100.00 + 1 × 10.005 = 110.01 EUR"
+    )
+    assert (
+        cost_computation(Decimal("100.1"), 1, Decimal("0.125"), Decimal("100.23"), "EUR")
+        == "100.10 + 1 × 0.125 = 100.23 EUR"
+    )
+    assert price_text(Decimal("1500"), grouped=True) == "1,500.00"
