@@ -86,10 +86,16 @@ def utf8_payload(data: bytes, path: Path, encoding: str | None) -> tuple[bytes, 
     return text.encode("utf-8"), detected
 
 
+BINARY_CONTROLS = 32
+"""Control characters a file's head must hold, beyond 5 % of it, to be taken for binary
+data: a few NUL bytes in one field of a small CSV are a malformed row (SPEC 1.4), not a
+binary file."""
+
+
 def looks_binary(text: str) -> bool:
     head = text[:4096]
     first_line = head.split("\n", 1)[0]
     if "\x00" in first_line:
         return True
     controls = sum(1 for char in head if char < " " and char not in "\t\r\n")
-    return bool(head) and controls / len(head) > 0.05
+    return controls >= BINARY_CONTROLS and controls / len(head) > 0.05

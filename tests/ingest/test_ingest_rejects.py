@@ -50,6 +50,17 @@ def test_field_holding_a_nul_byte_is_malformed(write_records: RecordWriter) -> N
     assert reasons(ingested) == [(1, "malformed")]
 
 
+def test_a_few_nul_bytes_in_a_small_csv_are_a_malformed_row_not_a_binary_file(
+    tmp_path: Path,
+) -> None:
+    # Three NUL bytes are 6 % of this file: still one malformed row, the rest read (1.4).
+    path = tmp_path / "small.csv"
+    path.write_bytes(b"ts,user\n2025-03-10 09:00,ab\x00\x00\x00\n2025-03-10 10:00,c\n")
+    ingested = read(path)
+    assert column(ingested, "user") == ["c"]
+    assert reasons(ingested) == [(1, "malformed")]
+
+
 @pytest.mark.parametrize("field", ["user", "method", "product"])
 def test_a_nul_in_an_identity_field_is_malformed_and_the_others_are_normalized(
     write_records: RecordWriter, field: str
