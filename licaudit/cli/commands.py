@@ -64,6 +64,7 @@ from licaudit.pipeline import (
 )
 from licaudit.report.document import (
     BINARY_FORMATS,
+    column_lines,
     file_bytes,
     reconciliation_line,
     timezone_line,
@@ -148,6 +149,8 @@ def report(
             err = stderr()
             err.print(reconciliation_line(inputs.ingested), markup=False)
             err.print(timezone_line(inputs.input_timezone, inputs.ingested.files), markup=False)
+            for line in column_lines(inputs.ingested.files):
+                err.print(line, markup=False)
             for warning in [*inputs.ingested.warnings, *audit.warnings]:
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)
             if output_format in BINARY_FORMATS and output is None and sys.stdout.isatty():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -59,6 +60,31 @@ def timezone_line(input_timezone: str, files: Sequence[FileReport] = ()) -> str:
     )
 
 
+def column_choices(files: Sequence[FileReport]) -> list[dict[str, Any]]:
+    """Where a file offered several columns for one field: which it used, which it ignored
+    (SPEC 1.4: "inspect and the report's header say which column was used and which
+    ignored")."""
+    return [
+        {"file": str(report.path), "field": field, "used": match.name, "ignored": ignored}
+        for report in files
+        for field, match in report.mapping.chosen.items()
+        # A W3C date + time pair is ts (the date and time columns together, read_in).
+        if not (field == "ts" and report.combined_date_time)
+        and (ignored := report.mapping.ignored.get(field, []))
+    ]
+
+
+def column_lines(files: Sequence[FileReport]) -> list[str]:
+    """``column_choices`` as a person reads them, one line a file."""
+    by_file: dict[str, list[str]] = {}
+    for choice in column_choices(files):
+        ignored = ", ".join(choice["ignored"])
+        by_file.setdefault(Path(choice["file"]).name, []).append(
+            f"{choice['field']} from {choice['used']} ({ignored} ignored)"
+        )
+    return [f"columns of {name}: {'; '.join(fields)}" for name, fields in by_file.items()]
+
+
 def read_in(input_timezone: str, files: Sequence[FileReport] = ()) -> str:
     """``input_timezone``, and the W3C/IIS date + time pairs read in another, by file."""
     pairs = [
@@ -79,6 +105,8 @@ def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
         "rejects_by_reason": ingested.rejects_by_reason,
         "input_timezone": audit.input_timezone,
     }
+    if choices := column_choices(ingested.files):
+        counts["column_choices"] = choices
     if roster is not None:
         counts |= {
             "roster_rows_read": roster.rows_read,

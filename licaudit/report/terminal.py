@@ -24,7 +24,12 @@ from licaudit.chargeback import UNASSIGNED
 from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
-from licaudit.report.document import price_text, reconciliation_line, timezone_line
+from licaudit.report.document import (
+    column_lines,
+    price_text,
+    reconciliation_line,
+    timezone_line,
+)
 from licaudit.report.files import as_text_friendly
 
 DETAIL_ROWS_SHOWN = 20
@@ -264,6 +269,8 @@ def render_report(
 ) -> None:
     console.print(reconciliation_line(audit.ingested))
     console.print(timezone_line(audit.input_timezone, audit.ingested.files), markup=False)
+    for line in column_lines(audit.ingested.files):
+        console.print(line, markup=False)
     if roster is not None:
         console.print(roster_line(roster))
     for warning in [*warnings, *audit.warnings]:

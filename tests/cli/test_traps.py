@@ -111,6 +111,26 @@ def test_the_report_says_w3c_date_and_time_pairs_were_read_in_utc(tmp_path: Path
     assert "date + time in" not in out + err
 
 
+def test_the_report_header_says_which_column_was_used_and_which_ignored(tmp_path: Path) -> None:
+    # SPEC 1.4: "inspect and the report's header say which column was used and which
+    # ignored" when two columns offer one field (the earlier alias wins).
+    text = "login,time,user_id,timestamp\nA,2025-03-10 09:00,B,2025-03-10 10:00\n"
+    logs = write(tmp_path / "tie.csv", text)
+    line = "columns of tie.csv: ts from timestamp (time ignored); user from user_id (login ignored)"
+    for form in ("table", "csv"):
+        code, out, err = invoke("report", logs, "--model", "rau", "--format", form)
+        assert (code, line in out + err) == (0, True)
+    code, out, _ = invoke("report", logs, "--model", "rau", "--format", "json")
+    assert json.loads(out)["column_choices"] == [
+        {"file": str(logs), "field": "ts", "used": "timestamp", "ignored": ["time"]},
+        {"file": str(logs), "field": "user", "used": "user_id", "ignored": ["login"]},
+    ]
+    # A W3C date + time pair is one ts: neither column is "ignored".
+    w3c = write(tmp_path / "u_ex.csv", "date\ttime\tusername\n2025-10-15\t22:30:00\talice\n")
+    code, out, err = invoke("report", w3c, "--model", "rau", "--format", "csv")
+    assert (code, "columns of" in out + err) == (0, False)
+
+
 # --- 2. Dates alone are local days -----------------------------------------------------------
 
 
