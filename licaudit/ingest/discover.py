@@ -55,12 +55,29 @@ def folder_files(entries: Iterable[tuple[FileT, PurePath]]) -> tuple[list[FileT]
 
 
 def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]:
-    """A local folder's supported files (sorted), and the names of the others."""
+    """A local folder's supported files (sorted), and the names of the others. A link to
+    nothing in it (dangling, or a loop of links) is an error naming it (SPEC 1.4), never
+    skipped silently; hidden ones are not looked at."""
     pattern = "**/*" if recursive else "*"
-    return folder_files(
-        (candidate, candidate.relative_to(folder))
-        for candidate in folder.glob(pattern)
-        if candidate.is_file()
+    entries: list[tuple[Path, PurePath]] = []
+    for candidate in folder.glob(pattern):
+        relative = candidate.relative_to(folder)
+        if candidate.is_file():
+            entries.append((candidate, relative))
+        elif (
+            candidate.is_symlink()
+            and not candidate.exists()
+            and not any(part.startswith(".") for part in relative.parts)
+        ):
+            raise broken_link(candidate)
+    return folder_files(entries)
+
+
+def broken_link(path: Path) -> DataError:
+    """The DataError of an input that is a link to nothing: dangling, or a loop of links."""
+    return DataError(
+        f"Input {path} is a link to nothing (its target is missing, or links loop).",
+        "remove the link or point it at a log file.",
     )
 
 
@@ -104,6 +121,8 @@ def input_files(path: Path, recursive: bool, warnings: list[str]) -> list[Path]:
             return files
         if path.is_file():
             return [path]
+        if path.is_symlink():
+            raise broken_link(path)
         raise DataError(
             f"Input {path} does not exist.", "check the path, or quote it if it has spaces."
         )

@@ -151,6 +151,31 @@ def test_symlink_loop_is_a_data_error_naming_it(tmp_path: Path) -> None:
     assert str(loop) in str(raised.value)
 
 
+@pytest.mark.parametrize("target", ["l2.csv", "missing/x.csv"])
+def test_a_link_to_nothing_inside_a_folder_is_a_data_error_naming_it(
+    tmp_path: Path, target: str
+) -> None:
+    # "a missing path, a symlink loop ...: exit 3 naming the path" (SPEC 1.4), inside a
+    # folder as given by name: a loop of two links, or a dangling one, is never skipped.
+    write(tmp_path / "a.csv", "")
+    link = tmp_path / "l1.csv"
+    link.symlink_to(tmp_path / target)
+    if target == "l2.csv":
+        (tmp_path / "l2.csv").symlink_to(link)
+    with pytest.raises(DataError, match="link to nothing") as raised:
+        discover([tmp_path])
+    assert raised.value.exit_code == 3
+    assert "l1.csv" in str(raised.value) or "l2.csv" in str(raised.value)
+    with pytest.raises(DataError, match="link to nothing"):
+        discover([link])
+
+
+def test_a_hidden_link_to_nothing_inside_a_folder_is_not_looked_at(tmp_path: Path) -> None:
+    write(tmp_path / "a.csv", "")
+    (tmp_path / ".lock.csv").symlink_to(tmp_path / "gone")
+    assert discover([tmp_path]) == ([tmp_path / "a.csv"], [])
+
+
 def test_symlinked_folder_loop_is_not_followed(tmp_path: Path) -> None:
     write(tmp_path / "a.csv", "")
     (tmp_path / "again").symlink_to(tmp_path)
