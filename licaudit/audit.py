@@ -168,6 +168,8 @@ class Evaluation:
     events_in_scope: int = 0
     # The names of the details marked ``contributions`` (in ``details`` too).
     contributions: frozenset[str] = frozenset()
+    # What the model says beside its numbers (``ModelResult.notes``): reported as warnings.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -328,7 +330,7 @@ def _evaluation(
         in_scope = model_input.events.select(pl.len()).collect().item()
     marked = frozenset(name for name, detail in made.items() if detail.contributions)
     day_usage = _day_usage(result, contract, model, model_input)
-    return Evaluation(day_usage, details, in_scope, marked)
+    return Evaluation(day_usage, details, in_scope, marked, tuple(result.notes))
 
 
 def _evaluate_parts(
@@ -457,7 +459,7 @@ def _run(
             for name, frame in evaluation.details.items()
             if name not in evaluation.contributions
         },
-        warnings=scope_warnings(contract, prepared.encoded.names),
+        warnings=[*scope_warnings(contract, prepared.encoded.names), *evaluation.notes],
         events_in_scope=evaluation.events_in_scope,
         contributions={name: evaluation.details[name] for name in evaluation.contributions},
     )

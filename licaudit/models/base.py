@@ -145,6 +145,9 @@ class ModelResult:
 
     day_usage: pl.DataFrame
     details: dict[str, Detail] = field(default_factory=dict)
+    # What the report says of the contract beside its numbers, e.g. the rows a model left
+    # out and counted (SPEC 3.7: flex's anonymous rows).
+    notes: list[str] = field(default_factory=list)
 
 
 Partial = dict[str, pl.DataFrame]

@@ -105,11 +105,24 @@ def keys_in_blocks(spans: pl.DataFrame) -> bool:
 
 
 def partial(model_input: ModelInput[FlexOptions]) -> Partial:
-    """Each key's usage stretches, and each named user's device findings."""
+    """Each key's usage stretches, each named user's device findings, and how many
+    anonymous rows were left out (one row: ``rows``)."""
+    anonymous = pl.col("anonymous") | pl.col("user").is_null()
     return {
         "stretches": stretches(named_usage(model_input.events), model_input.options.idle_timeout),
         "device_findings": device_findings(model_input.events, model_input.calendar),
+        "anonymous": model_input.events.select(rows=anonymous.sum().cast(pl.Int64)).collect(),
     }
+
+
+def anonymous_note(partials: Partial) -> list[str]:
+    """SPEC 3.7: "Named users only (anonymous rows are ignored for this model, and
+    counted)": the count, said when there are any."""
+    ignored = int(partials["anonymous"]["rows"].sum())
+    if not ignored:
+        return []
+    rows = "row" if ignored == 1 else "rows"
+    return [f"{ignored:,} anonymous {rows} ignored: Flex charges named users only"]
 
 
 def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResult:
@@ -156,6 +169,7 @@ def finish(model_input: ModelInput[FlexOptions], partials: Partial) -> ModelResu
         )
     return ModelResult(
         day_usage=day_usage,
+        notes=anonymous_note(partials),
         # Findings and the forecast first: what a Flex admin reads first (issue 10).
         details={
             # About the whole range: the findings over it, the forecast from its end.

@@ -245,3 +245,13 @@ def test_flex_contract_without_rates_is_a_config_error() -> None:
     )
     with pytest.raises(ConfigError, match="rates"):
         run([use(T0)], contract)
+
+
+def test_flex_ignores_anonymous_rows_and_counts_them() -> None:
+    # SPEC 3.7: "Named users only (anonymous rows are ignored for this model, and counted)."
+    named = use(T0, HOUR)
+    anonymous = [use(T0, HOUR, user=None), use(T0 + HOUR, HOUR, user="guest", anonymous=True)]
+    result = run([named, *anonymous])
+    assert units(result) == units(run([named]))
+    assert result.notes == ("2 anonymous rows ignored: Flex charges named users only",)
+    assert run([named]).notes == ()
