@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, Literal
 
 import polars as pl
@@ -33,6 +33,8 @@ from licaudit.scoping import detail_frame, in_range, scope_label, scope_warnings
 Period = Literal["day", "month"]
 CENT = Decimal("0.01")
 COST_DTYPE = pl.Decimal(precision=38, scale=2)
+MONEY_DIGITS = 60
+"""Decimal digits money is computed with: every cost exact before rounding to cents."""
 USAGE_SCHEMA = pl.Schema(
     {
         "contract": pl.String(),
@@ -122,7 +124,10 @@ def cost(units: int, contract: Contract) -> Decimal | None:
     excess = max(0, units - contract.capacity) if contract.capacity is not None else 0
     price = contract.price or Decimal(0)
     excess_price = contract.excess_price or Decimal(0)
-    return (price + excess * excess_price).quantize(CENT, rounding=ROUND_HALF_UP)
+    # Exact: prices up to 10^16 (licaudit.contract) times 64-bit excesses need 37 digits,
+    # past the 28 of decimal's default context.
+    with localcontext(prec=MONEY_DIGITS):
+        return (price + excess * excess_price).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _finish(rows: pl.DataFrame, contract: Contract, currency: str, monthly: bool) -> pl.DataFrame:

@@ -29,11 +29,11 @@ user contributed to a day's units, and the split only adds those rows up per gro
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import polars as pl
 
-from licaudit.audit import CENT, COST_DTYPE, ContractResult, Period
+from licaudit.audit import CENT, COST_DTYPE, MONEY_DIGITS, ContractResult, Period
 from licaudit.models import MODELS
 from licaudit.scoping import scope_label
 
@@ -135,7 +135,10 @@ def share_cents(total: Decimal, weights: Sequence[int]) -> list[Decimal]:
     largest weight (the first of equal ones).
     """
     whole = sum(weights)
-    shares = [(total * weight / whole).quantize(CENT, rounding=ROUND_HALF_UP) for weight in weights]
+    with localcontext(prec=MONEY_DIGITS):
+        shares = [
+            (total * weight / whole).quantize(CENT, rounding=ROUND_HALF_UP) for weight in weights
+        ]
     largest = max(range(len(weights)), key=lambda index: (weights[index], -index))
     shares[largest] += total - sum(shares, Decimal(0))
     return shares

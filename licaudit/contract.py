@@ -114,10 +114,22 @@ def check_timezone(name: object, key: str, source: Path | None) -> str:
     return name.strip()
 
 
+MAX_CAPACITY = 2**63 - 1
+"""Units are 64-bit integers: a capacity beyond them could not be compared with them."""
+MAX_AMOUNT = Decimal(10) ** 16
+"""The largest price or excess price: a cost (price + 64-bit excess × excess price) then
+fits the 38 digits of the cost columns (a price of 1e40 failed in decimal arithmetic)."""
+
+
 def _capacity(value: object, place: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(
             f"`capacity` = {value!r} {place} is not a non-negative whole number.",
+            "write the number of contracted licences, e.g. capacity = 40.",
+        )
+    if value > MAX_CAPACITY:
+        raise ConfigError(
+            f"`capacity` = {value!r} {place} is too large (at most {MAX_CAPACITY:,}).",
             "write the number of contracted licences, e.g. capacity = 40.",
         )
     return value
@@ -134,8 +146,17 @@ def _money(key: str, value: object, place: str) -> Decimal:
         raise ConfigError(
             f"`{key}` = {value!r} {place} is not an amount.", f"write e.g. {key} = 12.5"
         ) from None
-    if not amount.is_finite() or amount < 0:
+    if not amount.is_finite():
+        raise ConfigError(
+            f"`{key}` = {value!r} {place} is not a finite amount.", f"write e.g. {key} = 12.5"
+        )
+    if amount < 0:
         raise ConfigError(f"`{key}` = {value!r} {place} must be zero or more.")
+    if amount > MAX_AMOUNT:
+        raise ConfigError(
+            f"`{key}` = {value!r} {place} is too large (at most {MAX_AMOUNT:,}).",
+            "prices are per licence and per month, in the contract's currency.",
+        )
     return amount
 
 

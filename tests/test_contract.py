@@ -107,6 +107,29 @@ def test_capacity_must_be_a_non_negative_integer(capacity: str) -> None:
     assert "capacity" in error.message
 
 
+@pytest.mark.parametrize("capacity", ["9223372036854775808", "99999999999999999999"])
+def test_a_capacity_past_64_bit_units_is_a_configuration_error(capacity: str) -> None:
+    # It crashed in polars ("conversion from u64 to i64 failed") with exit 3.
+    error = config_error(MINIMAL + f"capacity = {capacity}\n")
+    assert "capacity" in error.message and "too large" in error.message
+    largest = parse_contract_text(MINIMAL + "capacity = 9223372036854775807\n")
+    assert largest.contracts[0].capacity == 2**63 - 1
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("price = 1e40", "too large"),
+        ('excess_price = "1e17"', "too large"),
+        ("price = inf", "finite"),
+    ],
+)
+def test_a_price_too_large_or_not_finite_is_a_configuration_error(line: str, said: str) -> None:
+    # 1e40 crashed in decimal arithmetic (InvalidOperation) with exit 3.
+    error = config_error(MINIMAL + line + "\n")
+    assert said in error.message
+
+
 def test_capacity_zero_is_allowed() -> None:
     assert parse_contract_text(MINIMAL + "capacity = 0\n").contracts[0].capacity == 0
 
