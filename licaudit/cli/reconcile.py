@@ -91,7 +91,16 @@ def reconcile(
         stderr().print(reconciliation_line(inputs.ingested), markup=False)
         stderr().print(line, markup=False)
         if output_format is InspectFormat.json:
-            emit(json_bytes({"tables": {"reconcile": json_rows(rows)}}), output, sys.stdout.buffer)
+            # SPEC 1.4: JSON output is one object with the run's reconciliation and tables.
+            ingested = inputs.ingested
+            document = {
+                "rows_read": ingested.rows_read,
+                "rows_used": ingested.rows_used,
+                "rows_rejected": ingested.rows_rejected,
+                "rejects_by_reason": ingested.rejects_by_reason,
+                "tables": {"reconcile": json_rows(rows)},
+            }
+            emit(json_bytes(document), output, sys.stdout.buffer)
         elif output is not None:
             emit(csv_bytes(rows), output, sys.stdout.buffer)
         else:

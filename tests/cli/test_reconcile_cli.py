@@ -35,6 +35,21 @@ def test_reconcile_lists_the_differing_day_first_and_exits_1() -> None:
     assert "1 (user, product, day) rows differ" in err and "2025-10-01 to 2025-10-03" in err
 
 
+def test_reconcile_json_carries_the_run_reconciliation_beside_its_table() -> None:
+    # SPEC 1.4: "JSON output: one object with rows_read, rows_used, rows_rejected,
+    # rejects_by_reason and tables".
+    _, out, _ = invoke("reconcile", SAMPLE, "--vendor", EXPORT, "--format", "json")
+    document = json.loads(out)
+    assert list(document) == [
+        "rows_read",
+        "rows_used",
+        "rows_rejected",
+        "rejects_by_reason",
+        "tables",
+    ]
+    assert document["rows_read"] == document["rows_used"] + document["rows_rejected"] > 0
+
+
 def test_reconcile_exits_0_when_the_bill_agrees(tmp_path: Path) -> None:
     agreeing = tmp_path / "export.csv"
     agreeing.write_text(
