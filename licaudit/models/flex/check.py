@@ -129,7 +129,7 @@ def check_lines(
         lines.append(
             f"{contract.name}: the token balance runs out around "
             f"{ends.astimezone(ZoneInfo(contract.timezone)):%Y-%m-%d %H:%M} ({contract.timezone}) "
-            f"(within {options.alert_days} days at {burn:.1f} tokens/day over the last "
+            f"(within {options.alert_days} days at {burn:.2f} tokens/day over the last "
             f"{days} days)"
         )
     return lines

@@ -36,7 +36,7 @@ def test_flex_check_reports_the_balance_running_out_within_alert_days() -> None:
         if expected:
             assert lines[0] == (
                 "autodesk: the token balance runs out around 2025-02-05 00:00 (Europe/Paris) "
-                "(within 20 days at 10.0 tokens/day over the last 10 days)"
+                "(within 20 days at 10.00 tokens/day over the last 10 days)"
             )
 
 
