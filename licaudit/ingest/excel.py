@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -54,4 +55,22 @@ def read_sheet(path: Path, source: Path | bytes, sheet: str | None) -> pl.DataFr
         if not isinstance(dtype, pl.String | pl.Datetime | pl.Date)
     }
     # Numbers and booleans as the engine spells them: a second read, as text.
-    return read(as_text) if as_text else typed
+    frame = read(as_text) if as_text else typed
+    return frame.with_columns(
+        pl.col(name).dt.time()
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and _times_of_day(frame.get_column(name))
+    )
+
+
+# The day Excel's serial 0 falls on (1900 system, as calamine reads it; 30 December in
+# some readers): a cell formatted as a time alone holds a fraction of a day past it.
+EXCEL_DAY_ZERO = (date(1899, 12, 30), date(1899, 12, 31))
+
+
+def _times_of_day(values: pl.Series) -> bool:
+    """Whether a date-time column holds only times of day: Excel time cells, read as
+    instants of its day zero. As a Time column, a ``date`` column beside it makes the W3C
+    date + time pair (SPEC 1.4), as the same cells written as text do."""
+    days = values.drop_nulls().dt.date()
+    return days.len() > 0 and bool(days.is_in(list(EXCEL_DAY_ZERO)).all())

@@ -6,7 +6,7 @@ import gzip
 import io
 import zipfile
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import polars as pl
@@ -19,8 +19,8 @@ from licaudit.ingest.inspection import inspection_summary
 from licaudit.ingest.readers import ROW, read_table
 from tests.ingest.support import at, column, read, reasons
 
-Cell = str | float | bool | datetime | date | None
-"""A cell as written: text, a number, a boolean, a date(-time) cell, or empty."""
+Cell = str | float | bool | datetime | date | time | None
+"""A cell as written: text, a number, a boolean, a date(-time) or time cell, or empty."""
 
 
 def workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[Cell]]]) -> Path:
@@ -263,3 +263,17 @@ def test_sheet_with_a_header_only_has_columns_and_no_rows(tmp_path: Path) -> Non
     table = read_table(path)
     assert (table.empty, table.columns) == (False, ["ts", "user"])
     assert read(path).warnings == [f"{path} has a header but no rows."]
+
+
+def test_typed_date_and_time_cells_are_joined_into_ts_like_the_w3c_pair(tmp_path: Path) -> None:
+    # A time cell is a fraction of a day past Excel's day zero: it was read as an instant
+    # of 31 December 1899, every row rejected out of range. Read as a time of day, a date
+    # column beside it makes the date + time pair, read in UTC as the text cells are.
+    path = logins(
+        tmp_path / "web.xlsx",
+        [[date(2025, 10, 15), time(22, 15), "t1"], [date(2025, 10, 15), time(8, 0, 30), "t2"]],
+        header=("date", "time", "user"),
+    )
+    ingested = read(path)
+    assert reasons(ingested) == []
+    assert column(ingested, "ts") == [at(2025, 10, 15, 22, 15), at(2025, 10, 15, 8, 0, 30)]
