@@ -142,17 +142,23 @@ def discover(
     """
     warnings: list[str] = []
     found = [file for path in paths for file in input_files(path, recursive, warnings)]
-    given = {path.resolve() for path in paths if path.is_file()}
-    excluded = {path.resolve() for path in exclude}
-    return once(found, real_path, given, excluded, warnings), warnings
+    return once(found, real_path, file_keys(paths), file_keys(exclude), warnings), warnings
 
 
-def real_path(path: Path) -> Path:
-    """A local file's path after resolving links: what tells two names of one file apart."""
+def real_path(path: Path) -> Hashable:
+    """What tells two names of one local file apart: its device and inode, so that a
+    symbolic link or a hard link to a file is that file (a hard link to the roster
+    was read as events, and a hard-linked copy of a log read twice)."""
     try:
-        return path.resolve(strict=True)
+        status = path.stat()
     except (OSError, RuntimeError) as error:  # a dangling link or a loop
         raise DataError(f"Input {path} cannot be read: {error}.") from None
+    return (status.st_dev, status.st_ino)
+
+
+def file_keys(paths: Iterable[Path]) -> set[Hashable]:
+    """``real_path`` of each of ``paths`` that is a file (others have no key)."""
+    return {real_path(path) for path in paths if path.is_file()}
 
 
 def once(

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from licaudit.errors import ConfigError, DataError, LicauditError
 from licaudit.ingest.discover import (
+    file_keys,
     folder_files,
     input_files,
     no_supported_file,
@@ -193,9 +194,8 @@ def discover_sources(
             found.extend(url_files(path, recursive, warnings))
         else:
             found.extend(input_files(path, recursive, warnings))
-    given = {path.resolve() for path in paths if isinstance(path, Path) and path.is_file()}
-    excluded = {path.resolve() for path in exclude}
-    return once(found, _real, given, excluded, warnings), warnings
+    given = file_keys(path for path in paths if isinstance(path, Path))
+    return once(found, _real, given, file_keys(exclude), warnings), warnings
 
 
 def _real(source: Source) -> Hashable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import os
 from pathlib import Path
 
 import polars as pl
@@ -168,6 +169,23 @@ def test_a_link_to_nothing_inside_a_folder_is_a_data_error_naming_it(
     assert "l1.csv" in str(raised.value) or "l2.csv" in str(raised.value)
     with pytest.raises(DataError, match="link to nothing"):
         discover([link])
+
+
+def test_a_hard_link_is_the_same_file_read_once_and_never_a_named_file_read_as_events(
+    tmp_path: Path,
+) -> None:
+    # SPEC 1.3: the same file reached twice is read once; the files a contract names are
+    # never events. A hard link has its own path but is the same file (device, inode).
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    write(logs / "a.csv", "ts,user\n2025-10-01 09:00,g1\n")
+    os.link(logs / "a.csv", logs / "copy.csv")
+    roster = tmp_path / "roster.csv"
+    write(roster, "ts,user,status\n2025-10-01,r1,active\n")
+    os.link(roster, logs / "roster_link.csv")
+    files, warnings = discover([logs], exclude=[roster])
+    assert files == [logs / "a.csv"]
+    assert len(warnings) == 1 and "copy.csv is the same file as" in warnings[0]
 
 
 def test_a_hidden_link_to_nothing_inside_a_folder_is_not_looked_at(tmp_path: Path) -> None:
