@@ -33,6 +33,7 @@ from licaudit.pipeline import (
 )
 from licaudit.reconcile import differing_rows
 from licaudit.report.document import (
+    reconciliation_counts,
     reconciliation_line,
 )
 from licaudit.report.files import check_destination, csv_bytes, emit, json_bytes, json_rows
@@ -92,14 +93,8 @@ def reconcile(
         stderr().print(line, markup=False)
         if output_format is InspectFormat.json:
             # SPEC 1.4: JSON output is one object with the run's reconciliation and tables.
-            ingested = inputs.ingested
-            document = {
-                "rows_read": ingested.rows_read,
-                "rows_used": ingested.rows_used,
-                "rows_rejected": ingested.rows_rejected,
-                "rejects_by_reason": ingested.rejects_by_reason,
-                "tables": {"reconcile": json_rows(rows)},
-            }
+            tables = {"tables": {"reconcile": json_rows(rows)}}
+            document = reconciliation_counts(inputs.ingested) | tables
             emit(json_bytes(document), output, sys.stdout.buffer)
         elif output is not None:
             emit(csv_bytes(rows), output, sys.stdout.buffer)

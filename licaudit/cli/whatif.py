@@ -34,7 +34,7 @@ from licaudit.cli.options import (
 from licaudit.errors import ConfigError
 from licaudit.ingest.events import Ingested
 from licaudit.pipeline import Inputs, Request, check_reject_ratio, check_usable, report_range
-from licaudit.report.document import reconciliation_line, timezone_line
+from licaudit.report.document import reconciliation_counts, reconciliation_line, timezone_line
 from licaudit.report.files import (
     check_destination,
     csv_bytes,
@@ -86,13 +86,7 @@ WhatifTableOpt = Annotated[
 
 
 def _counts(ingested: Ingested, input_timezone: str) -> dict[str, Any]:
-    return {
-        "rows_read": ingested.rows_read,
-        "rows_used": ingested.rows_used,
-        "rows_rejected": ingested.rows_rejected,
-        "rejects_by_reason": ingested.rejects_by_reason,
-        "input_timezone": input_timezone,
-    }
+    return reconciliation_counts(ingested) | {"input_timezone": input_timezone}
 
 
 def _render(advice: Advice, every_candidate: bool) -> None:

@@ -95,16 +95,21 @@ def read_in(input_timezone: str, files: Sequence[FileReport] = ()) -> str:
     return ", ".join([input_timezone, *pairs])
 
 
-def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
-    """The reconciliation of the events (and of the roster, when one was read)."""
-    ingested = audit.ingested
-    counts: dict[str, Any] = {
+def reconciliation_counts(ingested: Ingested) -> dict[str, Any]:
+    """``rows_read = rows_used + rows_rejected`` and the rejects by reason: the keys every
+    JSON output starts with (SPEC 1.4)."""
+    return {
         "rows_read": ingested.rows_read,
         "rows_used": ingested.rows_used,
         "rows_rejected": ingested.rows_rejected,
         "rejects_by_reason": ingested.rejects_by_reason,
-        "input_timezone": audit.input_timezone,
     }
+
+
+def _counts(audit: AuditResult, roster: Roster | None) -> dict[str, Any]:
+    """The reconciliation of the events (and of the roster, when one was read)."""
+    ingested = audit.ingested
+    counts = reconciliation_counts(ingested) | {"input_timezone": audit.input_timezone}
     if choices := column_choices(ingested.files):
         counts["column_choices"] = choices
     if roster is not None:
