@@ -62,13 +62,7 @@ from licaudit.pipeline import (
     check_warnings,
     resolve_settings,
 )
-from licaudit.report.document import (
-    BINARY_FORMATS,
-    column_lines,
-    file_bytes,
-    reconciliation_line,
-    timezone_line,
-)
+from licaudit.report.document import BINARY_FORMATS, file_bytes, header_lines
 from licaudit.report.files import check_destination, csv_bytes, emit, json_bytes
 from licaudit.report.terminal import render_inspection, render_report
 
@@ -147,9 +141,7 @@ def report(
             render_report(stdout(), audit, inputs.ingested.warnings, inputs.roster)
         else:
             err = stderr()
-            err.print(reconciliation_line(inputs.ingested), markup=False)
-            err.print(timezone_line(inputs.input_timezone, inputs.ingested.files), markup=False)
-            for line in column_lines(inputs.ingested.files):
+            for line in header_lines(inputs.ingested, inputs.input_timezone):
                 err.print(line, markup=False)
             for warning in [*inputs.ingested.warnings, *audit.warnings]:
                 err.print(f"warning: {warning}", markup=False, soft_wrap=True)

@@ -60,6 +60,16 @@ def timezone_line(input_timezone: str, files: Sequence[FileReport] = ()) -> str:
     )
 
 
+def header_lines(ingested: Ingested, input_timezone: str) -> list[str]:
+    """What a report says of its input before its numbers: the reconciliation, the
+    timezone naive times were read in, and the columns chosen over others."""
+    return [
+        reconciliation_line(ingested),
+        timezone_line(input_timezone, ingested.files),
+        *column_lines(ingested.files),
+    ]
+
+
 def column_choices(files: Sequence[FileReport]) -> list[dict[str, Any]]:
     """Where a file offered several columns for one field: which it used, which it ignored
     (SPEC 1.4: "inspect and the report's header say which column was used and which

@@ -25,7 +25,7 @@ from licaudit.ingest.events import FileReport, Ingested
 from licaudit.ingest.roster import Roster
 from licaudit.models import MODELS
 from licaudit.report.document import (
-    column_lines,
+    header_lines,
     price_text,
     reconciliation_line,
     timezone_line,
@@ -267,9 +267,7 @@ def _contract_section(console: Console, result: ContractResult, currency: str) -
 def render_report(
     console: Console, audit: AuditResult, warnings: Sequence[str], roster: Roster | None
 ) -> None:
-    console.print(reconciliation_line(audit.ingested))
-    console.print(timezone_line(audit.input_timezone, audit.ingested.files), markup=False)
-    for line in column_lines(audit.ingested.files):
+    for line in header_lines(audit.ingested, audit.input_timezone):
         console.print(line, markup=False)
     if roster is not None:
         console.print(roster_line(roster))
