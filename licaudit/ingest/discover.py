@@ -45,13 +45,18 @@ def folder_files(entries: Iterable[tuple[FileT, PurePath]]) -> tuple[list[FileT]
     supported: list[tuple[PurePath, FileT]] = []
     unknown: list[str] = []
     for file, relative in entries:
-        if any(part.startswith(".") for part in relative.parts) or relative.name == CONTRACT_FILE:
+        if _hidden(relative) or relative.name == CONTRACT_FILE:
             continue
         if is_supported(relative):
             supported.append((relative, file))
         else:
             unknown.append(relative.as_posix())
     return [file for _, file in sorted(supported, key=lambda entry: entry[0])], sorted(unknown)
+
+
+def _hidden(relative: PurePath) -> bool:
+    """Whether an entry of a folder is hidden, or in a hidden folder (``.git``...)."""
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]:
@@ -64,11 +69,7 @@ def _folder_files(folder: Path, recursive: bool) -> tuple[list[Path], list[str]]
         relative = candidate.relative_to(folder)
         if candidate.is_file():
             entries.append((candidate, relative))
-        elif (
-            candidate.is_symlink()
-            and not candidate.exists()
-            and not any(part.startswith(".") for part in relative.parts)
-        ):
+        elif candidate.is_symlink() and not candidate.exists() and not _hidden(relative):
             raise broken_link(candidate)
     return folder_files(entries)
 
@@ -142,10 +143,10 @@ def discover(
     """
     warnings: list[str] = []
     found = [file for path in paths for file in input_files(path, recursive, warnings)]
-    return once(found, real_path, file_keys(paths), file_keys(exclude), warnings), warnings
+    return once(found, file_key, file_keys(paths), file_keys(exclude), warnings), warnings
 
 
-def real_path(path: Path) -> Hashable:
+def file_key(path: Path) -> Hashable:
     """What tells two names of one local file apart: its device and inode, so that a
     symbolic link or a hard link to a file is that file (a hard link to the roster
     was read as events, and a hard-linked copy of a log read twice)."""
@@ -157,8 +158,8 @@ def real_path(path: Path) -> Hashable:
 
 
 def file_keys(paths: Iterable[Path]) -> set[Hashable]:
-    """``real_path`` of each of ``paths`` that is a file (others have no key)."""
-    return {real_path(path) for path in paths if path.is_file()}
+    """``file_key`` of each of ``paths`` that is a file (others have no key)."""
+    return {file_key(path) for path in paths if path.is_file()}
 
 
 def once(

@@ -26,12 +26,12 @@ from urllib.parse import urlsplit
 
 from licaudit.errors import ConfigError, DataError, LicauditError
 from licaudit.ingest.discover import (
+    file_key,
     file_keys,
     folder_files,
     input_files,
     no_supported_file,
     once,
-    real_path,
     skipped_warning,
 )
 from licaudit.ingest.events import IngestOptions
@@ -199,7 +199,7 @@ def discover_sources(
 
 
 def _real(source: Source) -> Hashable:
-    return str(source) if isinstance(source, Url) else real_path(source)
+    return str(source) if isinstance(source, Url) else file_key(source)
 
 
 def estimated_source_rows(files: Sequence[Source]) -> int:
